@@ -1,0 +1,82 @@
+package dev.pagoda.os;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The one place Pagoda binds C library functions: the native linker, the default symbol lookup and
+ * the per-thread {@code errno} capture buffer that every failing call is read from.
+ *
+ * <p>Downcall handles are made once, in static initialisers of the classes that use them, and carry
+ * {@link Linker.Option#captureCallState(String...) captureCallState("errno")}. The capture buffer is
+ * per thread (a shared one would race) and is read only after a call reported failure: the linker
+ * copies {@code errno} on every call, successful or not, so its value after a success is stale.
+ */
+final class Libc {
+    static final Linker LINKER = Linker.nativeLinker();
+    static final SymbolLookup LOOKUP = LINKER.defaultLookup();
+
+    /** {@code long} / {@code size_t} / pointer-sized integer on the 64-bit platforms Pagoda supports. */
+    static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
+    static final ValueLayout.OfInt C_INT = ValueLayout.JAVA_INT;
+
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(
+            MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    /** Each thread's capture buffer; GC-managed so virtual threads leave nothing behind. */
+    private static final ThreadLocal<MemorySegment> CAPTURE =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
+
+    private Libc() {
+    }
+
+    /** Whether the C library exports {@code name}. */
+    static boolean has(final String name) {
+        return LOOKUP.find(name).isPresent();
+    }
+
+    /**
+     * Binds {@code name} with an errno capture segment as its first argument.
+     *
+     * @throws UnsupportedOperationException if the C library lacks the function
+     */
+    @SuppressWarnings("restricted")
+    static MethodHandle downcallWithErrno(final String name, final FunctionDescriptor descriptor,
+                                          final Linker.Option... extra) {
+        final Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = CAPTURE_ERRNO;
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        return LINKER.downcallHandle(symbol(name), descriptor, options);
+    }
+
+    /** Binds {@code name} without errno capture (for calls that cannot fail). */
+    @SuppressWarnings("restricted")
+    static MethodHandle downcall(final String name, final FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(symbol(name), descriptor);
+    }
+
+    private static MemorySegment symbol(final String name) {
+        return LOOKUP.find(name).orElseThrow(
+                () -> new UnsupportedOperationException("the C library has no function " + name));
+    }
+
+    /** The current thread's errno capture buffer, to pass as the first argument of a capturing call. */
+    static MemorySegment captureBuffer() {
+        return CAPTURE.get();
+    }
+
+    /** The errno the last failing capturing call of this thread left in {@code captureBuffer()}. */
+    static int errno() {
+        return (int) ERRNO.get(CAPTURE.get(), 0L);
+    }
+}

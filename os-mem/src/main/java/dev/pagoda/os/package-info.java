@@ -1,0 +1,86 @@
+/**
+ * Pagoda's OS-memory layer: a port of the Go runtime's {@code runtime/mem.go} state machine and its
+ * Linux and Darwin implementations to Java 25's foreign function API.
+ *
+ * <h2>The four states</h2>
+ * Every page of address space this layer hands out is, at any moment, in exactly one of four
+ * {@code states}:
+ * <ul>
+ *   <li><b>None</b>: not reserved and not mapped, the state of all address space we do not own;</li>
+ *   <li><b>Reserved</b>: owned by us but inaccessible ({@code PROT_NONE}); costs address space only;</li>
+ *   <li><b>Prepared</b>: mapped read/write but meant to hold no physical memory; touching it is
+ *       undefined (it may read back zeros or old data);</li>
+ *   <li><b>Ready</b>: may be read and written.</li>
+ * </ul>
+ * Prepared exists so that giving memory back is one cheap {@code madvise}: permissions are set once,
+ * when a range is {@code mapped}, and never again on the hot
+ * Ready&nbsp;&harr;&nbsp;Prepared edge. Each method of {@code OsMemory} performs exactly
+ * one transition, named by the first sentence of its Javadoc, exactly as the Go wrappers
+ * {@code sysReserve}, {@code sysMap}, {@code sysUsed}, {@code sysUnused}, {@code sysFault},
+ * {@code sysFree} and {@code sysAlloc} do:
+ * <pre>
+ *            alloc                      used
+ *   None ──────────────────────────────────────▶ Ready
+ *    │  ▲                      ┌─────────────────▶ │ ▲
+ *    │  │ free           map   │      unused       │ │
+ *    │  └──────── Reserved ──▶ Prepared ◀──────────┘ │
+ *    │ reserve       ▲            │ fault            │
+ *    └──────────────▶│◀───────────┴──────────────────┘ fault
+ * </pre>
+ *
+ * <h2>Why this layer keeps a map of states</h2>
+ * Go's wrappers keep only byte counters and trust their callers. A library cannot: a caller that
+ * passes a wrong address to {@code map} would have {@code mmap(MAP_FIXED)} silently replace whatever
+ * lived there, the Java heap included. So every {@code OsMemory} keeps an ordered map of the runs of
+ * pages it owns and their states. Each call checks its arguments (page alignment, positive length, no
+ * overflow), then checks that every page of the range is in a state the transition starts from, and
+ * only then makes the system call. Memory this instance did not reserve is never touched. The byte
+ * counters (Go's {@code mappedReady} among them) are derived from the same map, so they cannot drift:
+ * a failed call changes neither.
+ *
+ * <p>System calls are made without holding the map's lock, so a long {@code madvise} never stalls
+ * another thread's {@code used}. While a call is in flight its range is marked busy; a second call on
+ * an overlapping range fails fast with an {@link java.lang.IllegalStateException} instead of racing
+ * the first.
+ *
+ * <h2>Ports</h2>
+ * The per-OS work sits behind a small internal interface, one implementation per operating system,
+ * each with its own table of constants: {@code MAP_ANON} is {@code 0x20} on Linux and {@code 0x1000} on
+ * Darwin, and {@code 8} is {@code MADV_FREE} on one and {@code MADV_FREE_REUSE} on the other. On Linux
+ * a reservation is a {@code PROT_NONE}, {@code MAP_NORESERVE} anonymous mapping; mapping is a
+ * {@code MAP_FIXED} read/write mapping over it; {@code used} is free (the first touch faults pages in);
+ * {@code unused} is {@code MADV_DONTNEED}, which drops the pages from the resident set at once and makes
+ * them read back as zeros, so released memory never needs zeroing. {@code MADV_FREE} is an option: it
+ * is cheaper but leaves RSS high until the kernel is under pressure and may hand old contents back, so
+ * memory released with it must be zeroed before reuse. Kernels without an advice fall back along
+ * Go's chain, {@code MADV_FREE} to {@code MADV_DONTNEED} to a fresh {@code MAP_FIXED} mapping. Mappings
+ * are named with {@code prctl(PR_SET_VMA_ANON_NAME)} where the kernel supports it, so
+ * {@code /proc/self/maps} shows which ranges are Pagoda's. On Darwin, {@code unused} and {@code used} are
+ * {@code MADV_FREE_REUSABLE} and {@code MADV_FREE_REUSE} and released memory always needs zeroing.
+ *
+ * <p>System calls go through {@link java.lang.foreign.Linker} downcall handles created once, each
+ * capturing {@code errno} into a per-thread buffer. A failure becomes an
+ * {@code OsMemoryException} carrying the operation, range, {@code errno} and its name;
+ * {@code ENOMEM} is the subclass {@code OsOutOfMemoryException}, so callers can turn it into
+ * an out-of-memory error of their own.
+ *
+ * <h2>The simulated port</h2>
+ * {@code OsMemory#simulated(Simulation)} runs the same state machine over a pure-Java model
+ * of the kernel: fake addresses, per-page protections, an address-space and commit limit, and a plan
+ * of injected failures ("fail the third {@code map} with {@code ENOMEM}"). The allocator's tests and the
+ * property tests of the {@code verify} module stand on it; it never touches real memory, so its
+ * addresses must not be dereferenced.
+ *
+ * <h2>Around it</h2>
+ * {@code Platform} reports the facts the allocator tunes itself by: page and huge-page
+ * size, transparent-huge-page modes, overcommit policy, CPU count, kernel version, residency of a range
+ * ({@code mincore}) and this process's resident set. The runtime support the allocator needs lives here
+ * too, each piece small: {@code Clock} (monotonic and wall time, with a controllable fake),
+ * {@code Threads} (CPU count, OS thread id, yield), {@code ThreadSlot} (a
+ * thread-local value with a destructor that runs after its thread ends, the analogue of
+ * {@code pthread_key_create}) and {@code SignalHook} (run a handler when a named signal
+ * arrives).
+ *
+ * <p>This design is the Go runtime's (BSD-licensed, Copyright The Go Authors); the code is Pagoda's own.
+ */
+package dev.pagoda.os;

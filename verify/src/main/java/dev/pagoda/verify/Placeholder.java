@@ -1,0 +1,7 @@
+package dev.pagoda.verify;
+
+/** Temporary. */
+public final class Placeholder {
+    private Placeholder() {
+    }
+}

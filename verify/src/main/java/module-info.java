@@ -1,0 +1,9 @@
+/**
+ * Pagoda's verification kit: reference models and oracles that observe the real kernel, used by the
+ * property, stress and fault-injection tests of this module and usable by anyone checking a Pagoda build.
+ */
+module dev.pagoda.verify {
+    requires transitive dev.pagoda.os;
+
+    exports dev.pagoda.verify;
+}
