@@ -1,4 +1,13 @@
 /**
- * Reference models and kernel oracles for Pagoda's tests.
+ * Pagoda's verification kit: oracles that observe the real kernel and reference models that are slow but
+ * obviously right, against which the property, stress and fault-injection tests of this module check the
+ * fast code.
+ *
+ * <p>The principle is that no component checks itself. {@code OsMemory} keeps its own map of page states;
+ * {@link dev.pagoda.verify.ProcMaps} reads what the kernel actually mapped, with which permissions, from
+ * {@code /proc/self/maps}, and {@code Platform.residency} asks {@code mincore} which pages are resident.
+ * The property tests drive the simulated and the real port with the same random sequences of
+ * operations and demand that both agree with each other, that the kernel agrees with both, and that both
+ * reject the same illegal transitions.
  */
 package dev.pagoda.verify;

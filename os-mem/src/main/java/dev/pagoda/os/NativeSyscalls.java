@@ -1,0 +1,121 @@
+package dev.pagoda.os;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static dev.pagoda.os.Libc.C_INT;
+import static dev.pagoda.os.Libc.C_LONG;
+
+/**
+ * {@link Syscalls} through FFM downcalls into the C library, each handle made once with {@code errno}
+ * capture. Pointers and {@code size_t}s are passed as Java {@code long}s: on the LP64 ABIs Pagoda runs on
+ * (x86-64 System V, AArch64) they are the same register class, and no {@code MemorySegment} is created
+ * per call. None of these calls is bound {@code critical}: {@code mmap}, {@code munmap} and a large
+ * {@code madvise} can block on the mm lock.
+ */
+final class NativeSyscalls implements Syscalls {
+    static final NativeSyscalls INSTANCE = new NativeSyscalls();
+
+    private static final long MAP_FAILED = -1L;
+    private static final int ENOSYS_LINUX = 38;
+    private static final int PR_SET_VMA = 0x53564d41;
+    private static final int PR_SET_VMA_ANON_NAME = 0;
+    /** The kernel limits an anonymous VMA name to 80 bytes including the terminating NUL. */
+    private static final int MAX_VMA_NAME = 79;
+
+    private static final MethodHandle MMAP = Libc.downcallWithErrno("mmap",
+            FunctionDescriptor.of(C_LONG, C_LONG, C_LONG, C_INT, C_INT, C_INT, C_LONG));
+    private static final MethodHandle MUNMAP = Libc.downcallWithErrno("munmap",
+            FunctionDescriptor.of(C_INT, C_LONG, C_LONG));
+    private static final MethodHandle MADVISE = Libc.downcallWithErrno("madvise",
+            FunctionDescriptor.of(C_INT, C_LONG, C_LONG, C_INT));
+    private static final MethodHandle MPROTECT = Libc.downcallWithErrno("mprotect",
+            FunctionDescriptor.of(C_INT, C_LONG, C_LONG, C_INT));
+    /** {@code int prctl(int option, ...)}: variadic after the first argument. */
+    private static final MethodHandle PRCTL = Libc.has("prctl")
+            ? Libc.downcallWithErrno("prctl",
+                    FunctionDescriptor.of(C_INT, C_INT, C_LONG, C_LONG, C_LONG, ValueLayout.ADDRESS),
+                    Linker.Option.firstVariadicArg(1))
+            : null;
+
+    /** NUL-terminated copies of the few VMA names in use, kept for the life of the process. */
+    private final ConcurrentHashMap<String, MemorySegment> names = new ConcurrentHashMap<>();
+
+    private NativeSyscalls() {
+    }
+
+    @Override
+    public long mmap(final long address, final long length, final int prot, final int flags) {
+        try {
+            final long p = (long) MMAP.invokeExact(Libc.captureBuffer(), address, length, prot, flags, -1, 0L);
+            return p == MAP_FAILED ? -Libc.errno() : p;
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public int munmap(final long address, final long length) {
+        try {
+            return result((int) MUNMAP.invokeExact(Libc.captureBuffer(), address, length));
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public int madvise(final long address, final long length, final int advice) {
+        try {
+            return result((int) MADVISE.invokeExact(Libc.captureBuffer(), address, length, advice));
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public int mprotect(final long address, final long length, final int prot) {
+        try {
+            return result((int) MPROTECT.invokeExact(Libc.captureBuffer(), address, length, prot));
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    @Override
+    public int nameAnonymous(final long address, final long length, final String name) {
+        if (PRCTL == null) {
+            return -ENOSYS_LINUX;
+        }
+        final MemorySegment cName = names.computeIfAbsent(name, NativeSyscalls::cString);
+        try {
+            return result((int) PRCTL.invokeExact(Libc.captureBuffer(), PR_SET_VMA,
+                    (long) PR_SET_VMA_ANON_NAME, address, length, cName));
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static MemorySegment cString(final String name) {
+        final String clipped = name.length() > MAX_VMA_NAME ? name.substring(0, MAX_VMA_NAME) : name;
+        return Arena.global().allocateFrom(clipped);
+    }
+
+    private static int result(final int rc) {
+        return rc == -1 ? -Libc.errno() : rc;
+    }
+
+    private static RuntimeException rethrow(final Throwable t) {
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException("unexpected checked exception from a downcall", t);
+    }
+}

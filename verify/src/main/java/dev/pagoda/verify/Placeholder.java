@@ -1,7 +1,0 @@
-package dev.pagoda.verify;
-
-/** Temporary. */
-public final class Placeholder {
-    private Placeholder() {
-    }
-}
