@@ -3,19 +3,18 @@ package dev.pagoda.os;
 /**
  * A system call of the OS-memory layer failed.
  *
- * <p>Carries the {@linkplain #operation() operation}, the range it was applied to, the {@code errno} the
- * kernel reported and its symbolic name, and the port that made the call. When this is thrown the layer's
+ * <p>Carries the {@linkplain #operation() operation} (its Go name is the exception's {@link #call()}), the
+ * range it was applied to, and the {@code errno} the kernel reported with its symbolic name. The message reads
+ * like {@code "sysMap(address=0x7f3a00000000, bytes=65536, port=linux) failed: ENOMEM (errno 12)"}. When this is thrown the layer's
  * state map and byte counters are exactly as they were before the call: nothing changed state.
  * {@code ENOMEM} is reported as the subclass {@link OsOutOfMemoryException}.
  */
-public class OsMemoryException extends RuntimeException {
+public class OsMemoryException extends NativeCallException {
     private static final long serialVersionUID = 1L;
 
     private final Operation operation;
     private final long address;
     private final long length;
-    private final int errno;
-    private final String errnoName;
 
     /**
      * Creates the exception for a failed call.
@@ -29,13 +28,11 @@ public class OsMemoryException extends RuntimeException {
      */
     public OsMemoryException(final Operation operation, final long address, final long length, final int errno,
                              final String errnoName, final String port) {
-        super(operation.goName() + "(0x" + Long.toHexString(address) + ", " + length + ") failed on " + port
-                + ": " + errnoName + " (errno " + errno + ")");
+        super(operation.goName(), errno, errnoName,
+                "address=0x" + Long.toHexString(address) + ", bytes=" + length + ", port=" + port);
         this.operation = operation;
         this.address = address;
         this.length = length;
-        this.errno = errno;
-        this.errnoName = errnoName;
     }
 
     /**
@@ -63,24 +60,6 @@ public class OsMemoryException extends RuntimeException {
      */
     public long length() {
         return length;
-    }
-
-    /**
-     * The {@code errno} the kernel reported.
-     *
-     * @return the error number
-     */
-    public int errno() {
-        return errno;
-    }
-
-    /**
-     * The symbolic name of {@link #errno()} on the running OS, e.g. {@code "ENOMEM"}.
-     *
-     * @return the name, or {@code "errno N"} when it is not in Pagoda's table
-     */
-    public String errnoName() {
-        return errnoName;
     }
 
     /**

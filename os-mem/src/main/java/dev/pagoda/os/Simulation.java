@@ -27,7 +27,7 @@ import java.util.Map;
  * Simulation kernel = Simulation.builder().commitLimit(64L << 20).build();
  * OsMemory os = OsMemory.simulated(kernel);
  * long base = os.reserve(1L << 30);
- * kernel.failNth(Operation.MAP, 1, Errno.ENOMEM);   // the next map fails
+ * kernel.failNth(Operation.MAP, 1, 12);   // the next map fails with ENOMEM
  * }
  */
 public final class Simulation {
@@ -83,7 +83,7 @@ public final class Simulation {
      *
      * @param operation the operation to fail
      * @param nth       which of the coming calls fails, counting from 1
-     * @param errno     the error number it reports, e.g. {@link Errno#ENOMEM}
+     * @param errno     the error number it reports, in Linux numbering, e.g. 12 for {@code ENOMEM}
      * @throws IllegalArgumentException if {@code nth} or {@code errno} is not positive
      */
     public synchronized void failNth(final Operation operation, final long nth, final int errno) {
