@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A snapshot of this process's memory mappings as the kernel reports them in {@code /proc/self/maps}: the
@@ -98,6 +99,44 @@ public final class ProcMaps {
             }
         }
         return null;
+    }
+
+    /**
+     * The kernel's {@code VmFlags} of the mapping containing {@code address}, from {@code /proc/self/smaps}:
+     * two-letter codes such as {@code rd wr mr mw me ac} plus {@code hg} after {@code MADV_HUGEPAGE} and
+     * {@code nh} after {@code MADV_NOHUGEPAGE}.
+     *
+     * @param address any address
+     * @return the flags, empty if nothing is mapped there
+     * @throws UncheckedIOException if {@code /proc/self/smaps} cannot be read
+     */
+    public static Set<String> vmFlags(final long address) {
+        try {
+            boolean inside = false;
+            for (final String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+                final int dash = line.indexOf('-');
+                final int space = line.indexOf(' ');
+                if (dash > 0 && space > dash && isHex(line, 0, dash) && isHex(line, dash + 1, space)) {
+                    final long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                    final long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
+                    inside = Long.compareUnsigned(address, start) >= 0 && Long.compareUnsigned(address, end) < 0;
+                } else if (inside && line.startsWith("VmFlags:")) {
+                    return Set.of(line.substring("VmFlags:".length()).trim().split("\\s+"));
+                }
+            }
+            return Set.of();
+        } catch (final IOException e) {
+            throw new UncheckedIOException("cannot read /proc/self/smaps", e);
+        }
+    }
+
+    private static boolean isHex(final String s, final int from, final int to) {
+        for (int i = from; i < to; i++) {
+            if (Character.digit(s.charAt(i), 16) < 0) {
+                return false;
+            }
+        }
+        return to > from;
     }
 
     /**
