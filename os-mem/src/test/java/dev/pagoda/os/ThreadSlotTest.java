@@ -1,6 +1,7 @@
 package dev.pagoda.os;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -306,24 +307,36 @@ class ThreadSlotTest {
 
     @Test
     void shouldRunEachDestructorExactlyOnceWhenReapAndCloseRace() throws InterruptedException {
-        final ThreadSlot<Value> slot = newSlot();
         final int count = 200;
+        final ThreadSlot<Value> slot = ThreadSlot.create("race", () -> new Value(ids.incrementAndGet()), value -> {
+            destroy(value);
+            final long until = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(20);
+            while (System.nanoTime() - until < 0) {
+                Thread.onSpinWait(); // widen the window in which destroyers overlap
+            }
+        });
+        slots.add(slot);
+        final CountDownLatch end = new CountDownLatch(1);
+        final List<Thread> owners = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            inNewPlatformThread(slot);
+            owners.add(Thread.ofPlatform().start(() -> {
+                slot.get();
+                awaitQuietly(end);
+            }));
         }
+        end.countDown();
+        for (final Thread owner : owners) {
+            owner.join(); // all end together, so the reaper thread, reap() and close() all find them
+        }
+
         final CountDownLatch start = new CountDownLatch(1);
         final List<Thread> reapers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             reapers.add(Thread.ofPlatform().start(() -> {
-                try {
-                    start.await();
-                } catch (final InterruptedException ex) {
-                    Thread.currentThread().interrupt();
-                }
+                awaitQuietly(start);
                 slot.reap();
             }));
         }
-
         start.countDown();
         slot.close();
         for (final Thread reaper : reapers) {
@@ -331,8 +344,57 @@ class ThreadSlotTest {
         }
 
         assertEquals(count, destroyed.size());
+        assertEquals(count, destroyCounts.size());
         assertTrue(destroyCounts.values().stream().allMatch(n -> n == 1), String.valueOf(destroyCounts));
         assertEquals(0, slot.size());
+    }
+
+    @Test
+    void shouldWaitInReapAndCloseForADestructorTheReaperThreadIsRunning() throws InterruptedException {
+        final CountDownLatch started = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final ThreadSlot<Value> slot = ThreadSlot.create("slow", () -> new Value(ids.incrementAndGet()), value -> {
+            started.countDown();
+            awaitQuietly(release);
+            destroy(value);
+        });
+        slots.add(slot);
+        final Value value = inNewPlatformThread(slot);
+        assertTrue(started.await(5, TimeUnit.SECONDS), "the reaper thread did not start the destructor");
+
+        final CountDownLatch reaped = new CountDownLatch(1);
+        final CountDownLatch closed = new CountDownLatch(1);
+        final Thread reaper = Thread.ofPlatform().start(() -> {
+            slot.reap();
+            reaped.countDown();
+        });
+        final Thread closer = Thread.ofPlatform().start(() -> {
+            slot.close();
+            closed.countDown();
+        });
+        try {
+            assertFalse(reaped.await(50, TimeUnit.MILLISECONDS), "reap() returned before the destructor completed");
+            assertFalse(closed.await(1, TimeUnit.MILLISECONDS), "close() returned before the destructor completed");
+        } finally {
+            release.countDown();
+        }
+
+        assertTrue(reaped.await(5, TimeUnit.SECONDS));
+        assertTrue(closed.await(5, TimeUnit.SECONDS));
+        reaper.join();
+        closer.join();
+        assertEquals(List.of(value), List.copyOf(destroyed));
+        assertEquals(0, slot.size());
+    }
+
+    private static void awaitQuietly(final CountDownLatch latch) {
+        try {
+            if (!latch.await(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("latch not released within 10 s");
+            }
+        } catch (final InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test
