@@ -4,7 +4,7 @@
  *
  * <h2>The four states</h2>
  * Every page of address space this layer hands out is, at any moment, in exactly one of four
- * {@code states}:
+ * {@linkplain dev.pagoda.os.MemState states}:
  * <ul>
  *   <li><b>None</b>: not reserved and not mapped, the state of all address space we do not own;</li>
  *   <li><b>Reserved</b>: owned by us but inaccessible ({@code PROT_NONE}); costs address space only;</li>
@@ -13,25 +13,24 @@
  *   <li><b>Ready</b>: may be read and written.</li>
  * </ul>
  * Prepared exists so that giving memory back is one cheap {@code madvise}: permissions are set once,
- * when a range is {@code mapped}, and never again on the hot
- * Ready&nbsp;&harr;&nbsp;Prepared edge. Each method of {@code OsMemory} performs exactly
+ * when a range is {@linkplain dev.pagoda.os.OsMemory#map mapped}, and never again on the hot
+ * Ready&nbsp;&harr;&nbsp;Prepared edge. Each method of {@link dev.pagoda.os.OsMemory} performs exactly
  * one transition, named by the first sentence of its Javadoc, exactly as the Go wrappers
  * {@code sysReserve}, {@code sysMap}, {@code sysUsed}, {@code sysUnused}, {@code sysFault},
  * {@code sysFree} and {@code sysAlloc} do:
  * <pre>
- *            alloc                      used
- *   None ──────────────────────────────────────▶ Ready
- *    │  ▲                      ┌─────────────────▶ │ ▲
- *    │  │ free           map   │      unused       │ │
- *    │  └──────── Reserved ──▶ Prepared ◀──────────┘ │
- *    │ reserve       ▲            │ fault            │
- *    └──────────────▶│◀───────────┴──────────────────┘ fault
+ *   None ──reserve──▶ Reserved ──map──▶ Prepared ──used──▶ Ready
+ *                        ▲                 │  ▲               │
+ *                        ├───── fault ─────┘  └──── unused ───┤
+ *                        └──────────────── fault ─────────────┘
+ *
+ *   None ──alloc──▶ Ready            Reserved | Prepared | Ready ──free──▶ None
  * </pre>
  *
  * <h2>Why this layer keeps a map of states</h2>
  * Go's wrappers keep only byte counters and trust their callers. A library cannot: a caller that
  * passes a wrong address to {@code map} would have {@code mmap(MAP_FIXED)} silently replace whatever
- * lived there, the Java heap included. So every {@code OsMemory} keeps an ordered map of the runs of
+ * lived there, the Java heap included. So every {@link dev.pagoda.os.OsMemory} keeps an ordered map of the runs of
  * pages it owns and their states. Each call checks its arguments (page alignment, positive length, no
  * overflow), then checks that every page of the range is in a state the transition starts from, and
  * only then makes the system call. Memory this instance did not reserve is never touched. The byte
@@ -60,25 +59,25 @@
  *
  * <p>System calls go through {@link java.lang.foreign.Linker} downcall handles created once, each
  * capturing {@code errno} into a per-thread buffer. A failure becomes an
- * {@code OsMemoryException} carrying the operation, range, {@code errno} and its name;
- * {@code ENOMEM} is the subclass {@code OsOutOfMemoryException}, so callers can turn it into
+ * {@link dev.pagoda.os.OsMemoryException} carrying the operation, range, {@code errno} and its name;
+ * {@code ENOMEM} is the subclass {@link dev.pagoda.os.OsOutOfMemoryException}, so callers can turn it into
  * an out-of-memory error of their own.
  *
  * <h2>The simulated port</h2>
- * {@code OsMemory#simulated(Simulation)} runs the same state machine over a pure-Java model
+ * {@link dev.pagoda.os.OsMemory#simulated(Simulation)} runs the same state machine over a pure-Java model
  * of the kernel: fake addresses, per-page protections, an address-space and commit limit, and a plan
  * of injected failures ("fail the third {@code map} with {@code ENOMEM}"). The allocator's tests and the
  * property tests of the {@code verify} module stand on it; it never touches real memory, so its
  * addresses must not be dereferenced.
  *
  * <h2>Around it</h2>
- * {@code Platform} reports the facts the allocator tunes itself by: page and huge-page
+ * {@link dev.pagoda.os.Platform} reports the facts the allocator tunes itself by: page and huge-page
  * size, transparent-huge-page modes, overcommit policy, CPU count, kernel version, residency of a range
  * ({@code mincore}) and this process's resident set. The runtime support the allocator needs lives here
- * too, each piece small: {@code Clock} (monotonic and wall time, with a controllable fake),
- * {@code Threads} (CPU count, OS thread id, yield), {@code ThreadSlot} (a
+ * too, each piece small: {@link dev.pagoda.os.Clock} (monotonic and wall time, with a controllable fake),
+ * {@link dev.pagoda.os.Threads} (CPU count, OS thread id, yield), {@link dev.pagoda.os.ThreadSlot} (a
  * thread-local value with a destructor that runs after its thread ends, the analogue of
- * {@code pthread_key_create}) and {@code SignalHook} (run a handler when a named signal
+ * {@code pthread_key_create}) and {@link dev.pagoda.os.SignalHook} (run a handler when a named signal
  * arrives).
  *
  * <p>This design is the Go runtime's (BSD-licensed, Copyright The Go Authors); the code is Pagoda's own.
