@@ -70,6 +70,20 @@ final class Libc {
                 () -> new UnsupportedOperationException("the C library has no function " + name));
     }
 
+    /**
+     * What a failed {@code MethodHandle.invokeExact} of a downcall should throw: runtime exceptions and errors
+     * as they are, anything checked (which a downcall cannot really throw) wrapped with the call's name.
+     */
+    static RuntimeException unchecked(final String call, final Throwable failure) {
+        if (failure instanceof RuntimeException r) {
+            return r;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(call + " failed", failure);
+    }
+
     /** The current thread's errno capture buffer, to pass as the first argument of a capturing call. */
     static MemorySegment captureBuffer() {
         return CAPTURE.get();

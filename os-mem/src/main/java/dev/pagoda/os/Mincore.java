@@ -62,10 +62,8 @@ final class Mincore {
     private static int call(final long address, final long length, final MemorySegment vector) {
         try {
             return (int) MINCORE.invokeExact(Libc.captureBuffer(), MemorySegment.ofAddress(address), length, vector);
-        } catch (final RuntimeException | Error ex) {
-            throw ex;
         } catch (final Throwable ex) {
-            throw new IllegalStateException("mincore downcall failed", ex);
+            throw Libc.unchecked("mincore", ex);
         }
     }
 }

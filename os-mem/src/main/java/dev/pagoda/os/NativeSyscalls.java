@@ -55,7 +55,7 @@ final class NativeSyscalls implements Syscalls {
             final long p = (long) MMAP.invokeExact(Libc.captureBuffer(), address, length, prot, flags, -1, 0L);
             return p == MAP_FAILED ? -Libc.errno() : p;
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.unchecked("mmap", t);
         }
     }
 
@@ -64,7 +64,7 @@ final class NativeSyscalls implements Syscalls {
         try {
             return result((int) MUNMAP.invokeExact(Libc.captureBuffer(), address, length));
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.unchecked("munmap", t);
         }
     }
 
@@ -73,7 +73,7 @@ final class NativeSyscalls implements Syscalls {
         try {
             return result((int) MADVISE.invokeExact(Libc.captureBuffer(), address, length, advice));
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.unchecked("madvise", t);
         }
     }
 
@@ -82,7 +82,7 @@ final class NativeSyscalls implements Syscalls {
         try {
             return result((int) MPROTECT.invokeExact(Libc.captureBuffer(), address, length, prot));
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.unchecked("mprotect", t);
         }
     }
 
@@ -96,7 +96,7 @@ final class NativeSyscalls implements Syscalls {
             return result((int) PRCTL.invokeExact(Libc.captureBuffer(), PR_SET_VMA,
                     (long) PR_SET_VMA_ANON_NAME, address, length, cName));
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.unchecked("prctl", t);
         }
     }
 
@@ -109,13 +109,4 @@ final class NativeSyscalls implements Syscalls {
         return rc == -1 ? -Libc.errno() : rc;
     }
 
-    private static RuntimeException rethrow(final Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new IllegalStateException("unexpected checked exception from a downcall", t);
-    }
 }

@@ -442,10 +442,8 @@ public final class Platform {
         try {
             final long size = (long) sysconf.invokeExact(LINUX_SC_PAGESIZE);
             return Math.max(size, 0L);
-        } catch (final RuntimeException | Error ex) {
-            throw ex;
         } catch (final Throwable ex) {
-            throw new IllegalStateException("sysconf downcall failed", ex);
+            throw Libc.unchecked("sysconf", ex);
         }
     }
 
@@ -473,10 +471,8 @@ public final class Platform {
             final long result = written == Integer.BYTES ? value.get(ValueLayout.JAVA_INT, 0L) :
                     written == Long.BYTES ? value.get(ValueLayout.JAVA_LONG, 0L) : 0L;
             return Math.max(result, 0L);
-        } catch (final RuntimeException | Error ex) {
-            throw ex;
         } catch (final Throwable ex) {
-            throw new IllegalStateException("sysctlbyname downcall failed", ex);
+            throw Libc.unchecked("sysctlbyname", ex);
         }
     }
 
@@ -490,10 +486,8 @@ public final class Platform {
             final int rc = (int) sysctlbyname().invokeExact(arena.allocateFrom(name), value, length,
                     MemorySegment.NULL, 0L);
             return rc == 0 ? value.getString(0L) : null;
-        } catch (final RuntimeException | Error ex) {
-            throw ex;
         } catch (final Throwable ex) {
-            throw new IllegalStateException("sysctlbyname downcall failed", ex);
+            throw Libc.unchecked("sysctlbyname", ex);
         }
     }
 }

@@ -298,7 +298,7 @@ public final class SignalHook implements AutoCloseable {
                 throw new IllegalArgumentException(
                     "signalName=" + name + " is not a signal this OS knows (" + ex.getMessage() + ")", ex);
             } catch (final Throwable ex) {
-                throw unchecked(ex);
+                throw Libc.unchecked("sun.misc.Signal", ex);
             }
         }
 
@@ -306,7 +306,7 @@ public final class SignalHook implements AutoCloseable {
             try {
                 return (Object)HANDLE.invokeExact(signal, handler);
             } catch (final Throwable ex) {
-                throw unchecked(ex);
+                throw Libc.unchecked("sun.misc.Signal", ex);
             }
         }
 
@@ -314,7 +314,7 @@ public final class SignalHook implements AutoCloseable {
             try {
                 RAISE.invokeExact(signal);
             } catch (final Throwable ex) {
-                throw unchecked(ex);
+                throw Libc.unchecked("sun.misc.Signal", ex);
             }
         }
 
@@ -322,16 +322,6 @@ public final class SignalHook implements AutoCloseable {
         static Object handlerFor(final Dispatch dispatch) {
             final MethodHandle target = ON_SIGNAL.bindTo(dispatch).asType(MethodType.methodType(void.class, SIGNAL));
             return MethodHandleProxies.asInterfaceInstance(HANDLER, target);
-        }
-
-        private static RuntimeException unchecked(final Throwable ex) {
-            if (ex instanceof RuntimeException runtimeException) {
-                return runtimeException;
-            }
-            if (ex instanceof Error error) {
-                throw error;
-            }
-            return new IllegalStateException("sun.misc.Signal failed", ex);
         }
     }
 }

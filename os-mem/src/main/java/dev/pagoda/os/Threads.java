@@ -64,10 +64,8 @@ public final class Threads {
 
         try {
             return (long)handle.invokeExact();
-        } catch (final RuntimeException | Error ex) {
-            throw ex;
         } catch (final Throwable ex) {
-            throw new IllegalStateException("reading the OS thread id failed", ex);
+            throw Libc.unchecked("reading the OS thread id", ex);
         }
     }
 
@@ -101,10 +99,8 @@ public final class Threads {
 
         try {
             return (long)handle.invokeExact();
-        } catch (final RuntimeException | Error ex) {
-            throw ex;
         } catch (final Throwable ex) {
-            throw new IllegalStateException("syscall(SYS_gettid) failed", ex);
+            throw Libc.unchecked("syscall(SYS_gettid)", ex);
         }
     }
 
