@@ -4,6 +4,7 @@
  */
 module dev.pagoda.verify {
     requires transitive dev.pagoda.os;
+    requires transitive dev.pagoda.alloc;
 
     exports dev.pagoda.verify;
 }

@@ -1,0 +1,151 @@
+package dev.pagoda.alloc;
+
+/**
+ * A small cache of free pages owned by one thread, after Go's per-P {@code pageCache}: one 64-page aligned
+ * group of the heap, as a bitmask of the pages still free in it. Allocating up to {@value #MAX_PAGES} pages
+ * from it is a few bit operations and needs no lock; the pages in it count as allocated in the
+ * {@link PageAlloc} until the cache is {@linkplain PageAlloc#flush flushed}.
+ *
+ * <p>Besides the free mask the cache keeps, per page, whether the page is released to the OS (it must be
+ * made Ready before use) and whether it is fresh (never handed out since it came from the OS, so it reads as
+ * zero). After {@link #alloc} the caller reads {@link #lastReleased()} and {@link #lastZeroed()} to learn
+ * what the pages it got need.
+ *
+ * <p>Not thread-safe: its owner uses it, and others only under the owner's lock.
+ */
+public final class PageCache {
+    /** The largest run served from a cache; larger requests go to the heap, as in Go. */
+    public static final int MAX_PAGES = 15;
+
+    private final boolean releasedReadsZero;
+    private long base = -1;
+    private long free;
+    private long released;
+    private long fresh;
+    private long lastReleased;
+    private boolean lastZeroed;
+
+    /**
+     * Creates an empty cache.
+     *
+     * @param releasedReadsZero whether pages released to the OS read back as zero when used again (Linux
+     *                          {@code MADV_DONTNEED}); false for {@code MADV_FREE} and Darwin
+     */
+    public PageCache(final boolean releasedReadsZero) {
+        this.releasedReadsZero = releasedReadsZero;
+    }
+
+    /** Takes a new group; called by {@link PageAlloc#allocToCache}. */
+    void fill(final long base, final long free, final long released) {
+        this.base = base;
+        this.free = free;
+        this.released = released;
+        this.fresh = 0;
+    }
+
+    /** Marks pages of the group as never used since they came from the OS. */
+    void markFresh(final long mask) {
+        fresh |= mask & free;
+    }
+
+    void clear() {
+        base = -1;
+        free = 0;
+        released = 0;
+        fresh = 0;
+    }
+
+    /**
+     * Takes the first run of {@code npages} free pages of the cache.
+     *
+     * @param npages 1 to {@link #MAX_PAGES}
+     * @return the run's first page index, or -1 if the cache has no such run
+     */
+    public long alloc(final int npages) {
+        final int bit = npages == 1 ? (free == 0 ? -1 : Long.numberOfTrailingZeros(free))
+                : Bitmaps.firstRunOfOnes(free, npages);
+        if (bit < 0) {
+            return -1;
+        }
+        final long m = Bitmaps.mask(bit, npages);
+        final long rel = released & m;
+        lastReleased = Long.bitCount(rel);
+        final long zero = fresh | (releasedReadsZero ? released : 0);
+        lastZeroed = (zero & m) == m;
+        free &= ~m;
+        released &= ~m;
+        fresh &= ~m;
+        return base + bit;
+    }
+
+    /**
+     * Takes back a run that lies in the cache's group (the common case of freeing what was just allocated).
+     * The pages come back dirty: neither released nor fresh.
+     *
+     * @param first  the run's first page index
+     * @param npages its length
+     * @return true if the run was taken, false if it lies outside the group (free it to the heap instead)
+     */
+    public boolean free(final long first, final int npages) {
+        if (base < 0 || first < base || first + npages > base + Long.SIZE) {
+            return false;
+        }
+        final long m = Bitmaps.mask((int) (first - base), npages);
+        free |= m;
+        return true;
+    }
+
+    /**
+     * How many pages of the last {@link #alloc} were released to the OS (and must be made Ready).
+     *
+     * @return the count
+     */
+    public long lastReleased() {
+        return lastReleased;
+    }
+
+    /**
+     * Whether every page of the last {@link #alloc} is known to read as zero.
+     *
+     * @return true if no zeroing is needed
+     */
+    public boolean lastZeroed() {
+        return lastZeroed;
+    }
+
+    /**
+     * The first page index of the cached group, or -1 when empty.
+     *
+     * @return the base page index
+     */
+    public long base() {
+        return base;
+    }
+
+    /**
+     * The pages of the group still free in the cache, bit {@code i} for page {@code base + i}.
+     *
+     * @return the mask
+     */
+    public long freeMask() {
+        return free;
+    }
+
+    /**
+     * Which of the free pages are released to the OS.
+     *
+     * @return the mask
+     */
+    public long releasedMask() {
+        return released & free;
+    }
+
+    /**
+     * How many pages the cache holds.
+     *
+     * @return 0 to 64
+     */
+    public int pages() {
+        return Long.bitCount(free);
+    }
+}

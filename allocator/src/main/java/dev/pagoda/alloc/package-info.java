@@ -1,0 +1,4 @@
+/**
+ * Pagoda's allocator (work in progress: the page allocator).
+ */
+package dev.pagoda.alloc;
