@@ -48,6 +48,17 @@ public final class PageCache {
         fresh |= mask & free;
     }
 
+    /**
+     * Records that the released pages were made Ready: they are no longer released and, where the OS
+     * guarantees it, read as zero.
+     */
+    void markUsed() {
+        if (releasedReadsZero) {
+            fresh |= released;
+        }
+        released = 0;
+    }
+
     void clear() {
         base = -1;
         free = 0;
