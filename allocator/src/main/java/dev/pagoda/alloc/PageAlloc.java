@@ -238,7 +238,19 @@ public final class PageAlloc {
      * @return true if the cache was filled, false if no page is free
      */
     public boolean allocToCache(final PageCache cache) {
-        final long p = find(1);
+        return allocToCache(cache, 1);
+    }
+
+    /**
+     * Like {@link #allocToCache(PageCache)}, but takes the group holding the first free run of {@code npages}
+     * pages. The run may straddle into the next group, in which case the cache cannot serve it whole.
+     *
+     * @param cache  the cache to fill; its previous contents must have been flushed
+     * @param npages the run the caller is about to take from the cache
+     * @return true if the cache was filled, false if no run of {@code npages} pages is free
+     */
+    public boolean allocToCache(final PageCache cache, final int npages) {
+        final long p = find(npages);
         if (p < 0) {
             return false;
         }

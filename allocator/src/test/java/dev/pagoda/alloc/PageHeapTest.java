@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The page heap over the simulated OS: growth, runs, frees, misuse, limits, release, caches. */
@@ -83,6 +84,22 @@ class PageHeapTest {
         heap.free(a);
         assertEquals(a, heap.allocate(4));
         assertTrue(b > a);
+    }
+
+    @Test
+    void shouldServeSmallRunsWhenTheCachedGroupIsFragmented() {
+        final long[] singles = new long[128];
+        for (int i = 0; i < singles.length; i++) {
+            singles[i] = heap.allocate(1);
+        }
+        for (int i = 0; i < singles.length; i += 2) {
+            heap.free(singles[i]); // the cache's group now has only isolated free pages
+        }
+        for (final int n : new int[] {2, 3, 15, 7}) {
+            final long a = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> heap.allocate(n));
+            assertEquals(n, heap.pages(a));
+        }
+        heap.checkInvariants();
     }
 
     @Test

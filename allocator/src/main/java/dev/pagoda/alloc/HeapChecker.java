@@ -1,0 +1,118 @@
+package dev.pagoda.alloc;
+
+import dev.pagoda.os.MemState;
+import dev.pagoda.os.OsMemory;
+import dev.pagoda.os.OsMemoryStats;
+
+import java.util.List;
+
+/**
+ * The invariant checker behind {@link PageHeap#checkInvariants()}: recomputes, slowly and from first principles,
+ * what the heap's counters and the OS layer's states must be, and reports the first difference. Runs with the
+ * heap lock and every cache's monitor held.
+ */
+final class HeapChecker {
+    private final PageAlloc pages;
+    private final Arenas arenas;
+    private final OsMemory os;
+    private final int pageShift;
+    private final long pageSize;
+
+    HeapChecker(final PageAlloc pages, final Arenas arenas, final OsMemory os, final int pageShift) {
+        this.pages = pages;
+        this.arenas = arenas;
+        this.os = os;
+        this.pageShift = pageShift;
+        this.pageSize = 1L << pageShift;
+    }
+
+    void check(final List<PageCache> caches, final long largeBytes) {
+        pages.checkInvariants();
+        long cached = 0;
+        for (final PageCache c : caches) {
+            cached += c.pages();
+            for (long m = c.freeMask(); m != 0; m &= m - 1) {
+                if (!pages.isAllocated(c.base() + Long.numberOfTrailingZeros(m))) {
+                    throw new IllegalStateException("cached page " + (c.base() + Long.numberOfTrailingZeros(m))
+                            + " is free in the page allocator");
+                }
+            }
+        }
+        long live = 0;
+        for (final Arenas.Arena a : arenas.all()) {
+            live += checkRuns(a, caches);
+            checkStates(a);
+        }
+        if (live != pages.allocatedPages() - cached) {
+            throw new IllegalStateException("live runs hold " + live + " pages but the allocator has "
+                    + (pages.allocatedPages() - cached) + " allocated outside caches");
+        }
+        final OsMemoryStats s = os.stats();
+        final long resident = (pages.allocatedPages() + pages.freeResidentPages()) << pageShift;
+        if (s.readyBytes() != resident + largeBytes) {
+            throw new IllegalStateException("the OS layer has " + s.readyBytes() + " bytes Ready but the heap accounts "
+                    + "for " + (resident + largeBytes) + " (resident pages + large runs)");
+        }
+        if (s.preparedBytes() != pages.releasedPages() << pageShift) {
+            throw new IllegalStateException("the OS layer has " + s.preparedBytes() + " bytes Prepared but "
+                    + (pages.releasedPages() << pageShift) + " are released");
+        }
+    }
+
+    /** Every live run lies in allocated pages not held by a cache, and runs do not overlap; returns their pages. */
+    private long checkRuns(final Arenas.Arena a, final List<PageCache> caches) {
+        long live = 0;
+        long coveredTo = 0;
+        for (int off = 0; off < a.runs.length; off++) {
+            final int n = a.runs[off];
+            if (n <= 0) {
+                continue;
+            }
+            if (off < coveredTo) {
+                throw new IllegalStateException("live run at page " + off + " of arena 0x" + Long.toHexString(a.base)
+                        + " starts inside the previous run");
+            }
+            coveredTo = off + n;
+            live += n;
+            for (int i = 0; i < n; i++) {
+                final long page = a.firstPage + off + i;
+                if (!pages.isAllocated(page)) {
+                    throw new IllegalStateException("live run at 0x" + Long.toHexString(a.base + ((long) off << pageShift))
+                            + " has a free page " + i);
+                }
+                for (final PageCache c : caches) {
+                    if (page >= c.base() && page < c.base() + Long.SIZE && (c.freeMask() >>> (page - c.base()) & 1) != 0) {
+                        throw new IllegalStateException("page " + page + " is both in a live run and in a cache");
+                    }
+                }
+            }
+        }
+        return live;
+    }
+
+    /** Allocated and free resident pages are Ready, released pages Prepared, ungrown chunks Reserved. */
+    private void checkStates(final Arenas.Arena a) {
+        final long chunkBytes = pageSize * PageAlloc.CHUNK_PAGES;
+        final int chunks = (int) (arenas.pagesPerArena / PageAlloc.CHUNK_PAGES);
+        for (int c = 0; c < chunks; c++) {
+            final long chunkAddress = a.base + c * chunkBytes;
+            if (c >= a.grownChunks) {
+                expect(chunkAddress, chunkBytes, MemState.RESERVED, "ungrown chunk");
+                continue;
+            }
+            for (int p = 0; p < PageAlloc.CHUNK_PAGES; p++) {
+                final long page = a.firstPage + (long) c * PageAlloc.CHUNK_PAGES + p;
+                final boolean released = pages.isReleased(page);
+                expect(chunkAddress + ((long) p << pageShift), pageSize, released ? MemState.PREPARED : MemState.READY,
+                        released ? "released page" : pages.isAllocated(page) ? "allocated page" : "free page");
+            }
+        }
+    }
+
+    private void expect(final long address, final long bytes, final MemState state, final String what) {
+        if (os.bytesIn(address, bytes, state) != bytes) {
+            throw new IllegalStateException(what + " at 0x" + Long.toHexString(address) + " is " + os.stateOf(address)
+                    + " in the OS layer, expected " + state);
+        }
+    }
+}
