@@ -1,4 +1,80 @@
 /**
- * Pagoda's allocator (work in progress: the page allocator).
+ * Pagoda's page heap: arenas of reserved address space, a page allocator that finds runs of free pages in a
+ * handful of steps, per-thread page caches, and exact knowledge of which pages are in use, free, or given
+ * back to the OS. A port in spirit of the Go runtime's {@code mheap.go} (growth), {@code mpagealloc.go} and
+ * {@code mpallocbits.go} (the page allocator) and {@code mpagecache.go} (the caches), on Pagoda's
+ * {@link dev.pagoda.os.OsMemory} state machine.
+ *
+ * <h2>Structures</h2>
+ * <ul>
+ *   <li><b>Arenas.</b> The heap grows by reserving arenas of address space, 64 MiB by default, aligned to their
+ *   size ({@code reserveAligned}: over-reserve and trim, as Go does). An arena's address space is only
+ *   Reserved; its chunks are mapped (Reserved → Prepared) from the bottom up as the heap needs them, so
+ *   the commit charge follows use. An address-space budget caps what may be reserved. Each arena gets a
+ *   <i>slot</i> of page indexes, and a two-level table finds the arena of any address without a lock.</li>
+ *   <li><b>The page allocator</b> ({@link dev.pagoda.alloc.PageAlloc}). Pages (8 KiB by default) are numbered by
+ *   index; chunks of 512 pages each have an allocation bitmap and a released bitmap. A radix tree of packed
+ *   {@linkplain dev.pagoda.alloc.PageSummary summaries} sits on top: level 4 summarises one chunk by its free
+ *   pages at the start, at the end, and in its longest run; each level above merges 8 entries, so a root
+ *   entry covers 4096 chunks. Finding the first run of {@code n} free pages walks down the tree looking at
+ *   8 entries per level, joining runs that cross entry boundaries, and ends with a word-at-a-time search of
+ *   one chunk's bitmap: {@code O(levels)}, not a scan. Metadata grows with the slots in use.</li>
+ *   <li><b>Page caches</b> ({@link dev.pagoda.alloc.PageCache}). Each platform thread takes a whole 64-page
+ *   group from the allocator and serves runs of up to 15 pages from it with a few bit operations and no
+ *   lock. Runs the thread frees go back into its cache when they lie in its group.</li>
+ *   <li><b>Large runs.</b> A run longer than an arena gets a dedicated reservation, unmapped when freed.</li>
+ * </ul>
+ *
+ * <h2>The allocation path</h2>
+ * <ol>
+ *   <li>Check the request; runs longer than an arena go to a dedicated reservation.</li>
+ *   <li>Small runs on a platform thread: take them from the thread's cache. If it has no fitting run, flush it
+ *   and refill it under the heap lock with the group of the first fitting run; make that group's released
+ *   pages Ready ({@code used}) after the lock is dropped.</li>
+ *   <li>Otherwise, under the heap lock: {@code find(n)}; {@code allocRange} marks the run allocated and
+ *   reports how many of its pages were released. If nothing fits, grow: under a separate grow lock, pick an
+ *   arena with enough unmapped chunks (or reserve a new one), map the chunks with no heap lock held, then add
+ *   them to the allocator as free and released, and retry.</li>
+ *   <li>With the heap lock dropped: call {@code used} over the run if any page was released (idempotent and
+ *   exactly accounted by the OS layer), record the run's length at its first page, and zero it unless it is
+ *   known to read as zero or the caller opted out.</li>
+ * </ol>
+ * Freeing reads the run's length from its first page with a compare-and-set to zero, which refuses interior
+ * addresses and double frees, then returns the run to the thread's cache or, under the heap lock, to the
+ * page allocator as free and resident. {@link dev.pagoda.alloc.PageHeap#releaseToOs()} flushes every cache and
+ * then, run by run, takes free resident pages out of the allocator, releases them with {@code unused} with no
+ * lock held, and puts them back marked released (Go's {@code scavengeOne}).
+ *
+ * <h2>Zeroing</h2>
+ * A page reads as zero if it has never been handed out since the OS mapped it (each arena keeps Go's
+ * {@code zeroedBase} watermark), or if it was released with {@code MADV_DONTNEED}, which the kernel refills
+ * with zeros. Everything else is zeroed before it is handed out, unless the caller opts out. Released
+ * memory on Darwin or with {@code MADV_FREE} may come back dirty and is zeroed.
+ *
+ * <h2>Address layout</h2>
+ * <pre>
+ *   arena (64 MiB, aligned)          slot of page indexes (8192 + 512)
+ *   ┌─────────┬─────────┬──────────┐ ┌──────────────────────────────┬─────────┐
+ *   │ chunk 0 │ chunk 1 │ ... 15   │ │ pages of chunks 0..15        │ guard   │
+ *   │ mapped  │ mapped  │ reserved │ │ index = slot * 8704 + offset │ chunk   │
+ *   └─────────┴─────────┴──────────┘ └──────────────────────────────┴─────────┘
+ * </pre>
+ * The guard chunk of each slot is never grown, so it counts as allocated and no run can cross from one
+ * arena into the next, which need not be adjacent in memory.
+ *
+ * <h2>Invariants</h2>
+ * With {@code G} grown pages, {@code U} pages in live runs, {@code C} pages in caches, {@code F} free resident
+ * and {@code R} released pages, and {@code L} bytes of large runs, at every moment the heap lock is free:
+ * <pre>
+ *   G = U + C + F + R                           every grown page is in exactly one state
+ *   allocated(PageAlloc) = U + C                caches hold allocated pages
+ *   released ∩ allocated = ∅                    a released page is free
+ *   OsMemory.Ready    = (U + C + F) · pageSize + L
+ *   OsMemory.Prepared = R · pageSize
+ *   OsMemory.Reserved = ungrown arena bytes
+ *   summary(entry)    = merge(summaries of its 8 children); summary(chunk) = summarize(bitmap)
+ * </pre>
+ * {@link dev.pagoda.alloc.PageHeap#checkInvariants()} checks all of them, page by page, against the OS layer's
+ * own record of states.
  */
 package dev.pagoda.alloc;
