@@ -49,14 +49,14 @@ public final class PageCache {
     }
 
     /**
-     * Records that the released pages were made Ready: they are no longer released and, where the OS
-     * guarantees it, read as zero.
+     * Records that the released pages of {@code mask} were made Ready: they are no longer released and, where
+     * the OS guarantees it, read as zero.
      */
-    void markUsed() {
+    void markUsed(final long mask) {
         if (releasedReadsZero) {
-            fresh |= released;
+            fresh |= released & mask;
         }
-        released = 0;
+        released &= ~mask;
     }
 
     void clear() {

@@ -1,5 +1,6 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.os.MemState;
 import dev.pagoda.os.OsMemory;
 import dev.pagoda.os.OsMemoryStats;
 import dev.pagoda.os.OsOutOfMemoryException;
@@ -195,10 +196,17 @@ public final class PageHeap implements AutoCloseable {
         for (long m = cache.releasedMask(); m != 0; ) {
             final int from = Long.numberOfTrailingZeros(m);
             final int n = Long.numberOfTrailingZeros(~(m >>> from));
-            os.used(arenas.addressOf(cache.base() + from), (long) n << pageShift);
+            final long bytes = (long) n << pageShift;
+            try {
+                os.used(arenas.addressOf(cache.base() + from), bytes);
+            } catch (final RuntimeException e) {
+                // Give the group back; the pages still released keep their marks, as the OS layer has them.
+                flushUnderLock(cache);
+                throw outOfMemory(bytes, e);
+            }
+            cache.markUsed(Bitmaps.mask(from, n));
             m &= ~Bitmaps.mask(from, n);
         }
-        cache.markUsed();
     }
 
     private long allocateDirect(final long npages, final boolean zeroed) {
@@ -229,9 +237,7 @@ public final class PageHeap implements AutoCloseable {
             try {
                 os.used(address, bytes);
             } catch (final RuntimeException e) {
-                final long first = page;
-                RUNS.setRelease(arenas.ofPage(first).runs, (int) (first - arenas.ofPage(first).firstPage), 0);
-                withLock(() -> pages.freeRange(first, npages, false));
+                undoDirect(page, address, npages);
                 throw outOfMemory(bytes, e);
             }
         }
@@ -239,6 +245,20 @@ public final class PageHeap implements AutoCloseable {
             zero(address, bytes);
         }
         return address;
+    }
+
+    /**
+     * Puts back a run whose {@code used} failed: the OS layer left every page as it was, so each page goes back
+     * released exactly if it is still Prepared.
+     */
+    private void undoDirect(final long page, final long address, final long npages) {
+        final Arenas.Arena arena = arenas.ofPage(page);
+        RUNS.setRelease(arena.runs, (int) (page - arena.firstPage), 0);
+        withLock(() -> {
+            for (long i = 0; i < npages; i++) {
+                pages.freeRange(page + i, 1, os.stateOf(address + (i << pageShift)) == MemState.PREPARED);
+            }
+        });
     }
 
     private long allocateLarge(final long bytes) {
