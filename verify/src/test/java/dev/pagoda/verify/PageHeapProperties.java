@@ -69,7 +69,7 @@ class PageHeapProperties {
                 net.jqwik.api.Tuple.of(1, fail)).list().ofMinSize(1).ofMaxSize(60);
     }
 
-    @Property(tries = 300)
+    @Property(tries = 1000)
     void everyActionKeepsTheHeapConsistentWithTheModel(@ForAll("actions") final List<Action> actions) {
         final Simulation kernel = Simulation.builder().build();
         final OsMemory os = OsMemory.simulated(kernel);
