@@ -7,9 +7,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * The arenas of a {@link PageHeap} and the two maps between their addresses and the page allocator's page
  * indexes.
  *
- * <p>Arena {@code i} (its slot) owns page indexes {@code [i * slotPages, i * slotPages + pagesPerArena)};
- * the last chunk of each slot is never grown, so the page allocator cannot find a run that crosses from one
- * arena into the next (arenas are aligned to their size but not adjacent). Address to arena is a lock-free
+ * <p>Arena {@code i} (its slot) owns page indexes {@code [i * slotPages, i * slotPages + pagesPerArena)}, where
+ * {@code slotPages} is the power of two above {@code pagesPerArena} plus a chunk (so a page index maps to its
+ * slot with a shift). The chunks of a slot past the arena's pages are never grown and count as allocated, so
+ * the page allocator cannot find a run that crosses from one arena into the next (arenas are aligned to their
+ * size but not adjacent). Address to arena is a lock-free
  * lookup in a two-level table indexed by {@code address >>> log2(arenaBytes)}, like Go's {@code arenas}
  * array; page index to arena is a division. Arenas are added under the heap lock and published with
  * volatile writes, so lookups need no lock.
@@ -40,6 +42,7 @@ final class Arenas {
     private final int arenaShift;
     final long pagesPerArena;
     final long slotPages;
+    private final int slotShift;
     private final AtomicReferenceArray<AtomicReferenceArray<Arena>> table;
     private volatile Arena[] bySlot = new Arena[0];
 
@@ -47,7 +50,8 @@ final class Arenas {
         this.pageShift = pageShift;
         this.arenaShift = arenaShift;
         this.pagesPerArena = 1L << (arenaShift - pageShift);
-        this.slotPages = pagesPerArena + PageAlloc.CHUNK_PAGES;
+        this.slotShift = 64 - Long.numberOfLeadingZeros(pagesPerArena + PageAlloc.CHUNK_PAGES - 1);
+        this.slotPages = 1L << slotShift;
         this.table = new AtomicReferenceArray<>(1 << Math.max(0, ADDRESS_BITS - arenaShift - LEAF_BITS));
     }
 
@@ -85,7 +89,7 @@ final class Arenas {
 
     /** The arena owning page index {@code page}. */
     Arena ofPage(final long page) {
-        return bySlot[(int) (page / slotPages)];
+        return bySlot[(int) (page >>> slotShift)];
     }
 
     /** The address of page index {@code page}. */

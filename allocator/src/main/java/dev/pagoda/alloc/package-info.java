@@ -53,14 +53,15 @@
  *
  * <h2>Address layout</h2>
  * <pre>
- *   arena (64 MiB, aligned)          slot of page indexes (8192 + 512)
- *   ┌─────────┬─────────┬──────────┐ ┌──────────────────────────────┬─────────┐
- *   │ chunk 0 │ chunk 1 │ ... 15   │ │ pages of chunks 0..15        │ guard   │
- *   │ mapped  │ mapped  │ reserved │ │ index = slot * 8704 + offset │ chunk   │
- *   └─────────┴─────────┴──────────┘ └──────────────────────────────┴─────────┘
+ *   arena (64 MiB, aligned to 64 MiB)       its slot of page indexes (16384 = 2^14)
+ *   ┌─────────┬─────────┬─────┬──────────┐  ┌─────────────────────────────┬──────────────────┐
+ *   │ chunk 0 │ chunk 1 │ ... │ chunk 15 │  │ pages 0..8191 of the arena  │ 16 guard chunks  │
+ *   │ mapped  │ mapped  │     │ reserved │  │ index = slot &lt;&lt; 14 | page  │ never grown      │
+ *   └─────────┴─────────┴─────┴──────────┘  └─────────────────────────────┴──────────────────┘
  * </pre>
- * The guard chunk of each slot is never grown, so it counts as allocated and no run can cross from one
- * arena into the next, which need not be adjacent in memory.
+ * A slot is the power of two above the arena's pages plus one chunk, so a page index finds its arena with a
+ * shift. The slot's chunks past the arena are never grown, count as allocated, and so no run can cross from
+ * one arena into the next, which need not be adjacent in memory.
  *
  * <h2>Invariants</h2>
  * With {@code G} grown pages, {@code U} pages in live runs, {@code C} pages in caches, {@code F} free resident
