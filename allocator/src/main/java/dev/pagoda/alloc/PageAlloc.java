@@ -298,6 +298,9 @@ public final class PageAlloc {
      * @return the page index, or -1
      */
     public long findReleasable(final long from) {
+        if (from >= (long) chunks * CHUNK_PAGES) {
+            return -1; // and from >>> 6 below fits an int
+        }
         for (int w = (int) (Math.max(from, 0) >>> 6); w < chunks * CHUNK_WORDS; w++) {
             if (!grown[w / CHUNK_WORDS]) {
                 w = (w / CHUNK_WORDS + 1) * CHUNK_WORDS - 1;

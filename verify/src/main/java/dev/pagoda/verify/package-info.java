@@ -9,5 +9,10 @@
  * The property tests drive the simulated and the real port with the same random sequences of
  * operations and demand that both agree with each other, that the kernel agrees with both, and that both
  * reject the same illegal transitions.
+ *
+ * <p>The page allocator is checked the same way: {@link dev.pagoda.verify.ReferencePageAlloc} keeps the
+ * heap's pages in plain bit sets and searches them with plain loops, and {@link dev.pagoda.verify.SlowSummary}
+ * summarises a bitmap bit by bit; the property tests run {@code PageAlloc} and its bitmap and summary code
+ * against them.
  */
 package dev.pagoda.verify;
