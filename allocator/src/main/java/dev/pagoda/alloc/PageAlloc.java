@@ -236,6 +236,7 @@ public final class PageAlloc {
      *
      * @param cache the cache to fill; its previous contents must have been flushed
      * @return true if the cache was filled, false if no page is free
+     * @throws IllegalStateException if the cache still holds pages
      */
     public boolean allocToCache(final PageCache cache) {
         return allocToCache(cache, 1);
@@ -248,8 +249,12 @@ public final class PageAlloc {
      * @param cache  the cache to fill; its previous contents must have been flushed
      * @param npages the run the caller is about to take from the cache
      * @return true if the cache was filled, false if no run of {@code npages} pages is free
+     * @throws IllegalStateException if the cache still holds pages
      */
     public boolean allocToCache(final PageCache cache, final int npages) {
+        if (cache.pages() != 0) {
+            throw new IllegalStateException("the cache still holds " + cache.pages() + " pages: flush it first");
+        }
         final long p = find(npages);
         if (p < 0) {
             return false;

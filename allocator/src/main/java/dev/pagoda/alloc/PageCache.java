@@ -69,10 +69,14 @@ public final class PageCache {
     /**
      * Takes the first run of {@code npages} free pages of the cache.
      *
-     * @param npages 1 to {@link #MAX_PAGES}
+     * @param npages 1 to 64 (the heap asks for at most {@link #MAX_PAGES})
      * @return the run's first page index, or -1 if the cache has no such run
+     * @throws IllegalArgumentException if {@code npages} is outside 1..64
      */
     public long alloc(final int npages) {
+        if (npages < 1 || npages > Long.SIZE) {
+            throw new IllegalArgumentException("npages must be between 1 and 64: npages=" + npages);
+        }
         final int bit = npages == 1 ? (free == 0 ? -1 : Long.numberOfTrailingZeros(free))
                 : Bitmaps.firstRunOfOnes(free, npages);
         if (bit < 0) {
