@@ -11,16 +11,14 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class LargeRuns {
     private final OsMemory os;
-    private final long alignment;
     private final ConcurrentHashMap<Long, Long> runs = new ConcurrentHashMap<>();
 
-    LargeRuns(final OsMemory os, final long alignment) {
+    LargeRuns(final OsMemory os) {
         this.os = os;
-        this.alignment = alignment;
     }
 
-    /** Reserves, maps and readies {@code bytes}; undoes everything if a step fails. */
-    long allocate(final long bytes) {
+    /** Reserves, maps and readies {@code bytes} at a multiple of {@code alignment}; undoes everything on failure. */
+    long allocate(final long bytes, final long alignment) {
         final long address = os.reserveAligned(bytes, alignment);
         try {
             os.map(address, bytes);

@@ -86,7 +86,7 @@ public final class PageHeap implements AutoCloseable {
         }
         this.releasedReadsZero = !os.needZeroAfterUnused();
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
-        this.large = new LargeRuns(os, pageSize);
+        this.large = new LargeRuns(os);
         this.caches = b.pageCaches() ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
     }
 
@@ -261,7 +261,38 @@ public final class PageHeap implements AutoCloseable {
         });
     }
 
+    /**
+     * Allocates a run of zeroed pages (unless built without zeroing) whose address is a multiple of
+     * {@code alignment}. Up to the page size every run qualifies; above it the run gets its own aligned
+     * reservation, as a large run does.
+     *
+     * @param npages    how many pages, at least 1
+     * @param alignment a power of two
+     * @return the address of the run, a multiple of {@code alignment}
+     * @throws IllegalArgumentException if {@code npages} is not positive or {@code alignment} not a power of two
+     * @throws PagodaOutOfMemoryError   if the address-space budget is exhausted or the OS refuses memory
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public long allocateAligned(final long npages, final long alignment) {
+        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment must be a power of two: alignment=" + alignment);
+        }
+        if (alignment <= pageSize) {
+            return allocate(npages);
+        }
+        if (npages <= 0 || npages > (Long.MAX_VALUE >>> pageShift)) {
+            throw new IllegalArgumentException("npages must be between 1 and " + (Long.MAX_VALUE >>> pageShift)
+                    + ": npages=" + npages);
+        }
+        checkOpen();
+        return allocateLarge(npages << pageShift, alignment);
+    }
+
     private long allocateLarge(final long bytes) {
+        return allocateLarge(bytes, pageSize);
+    }
+
+    private long allocateLarge(final long bytes, final long alignment) {
         lock.lock();
         try {
             checkOpen();
@@ -273,7 +304,7 @@ public final class PageHeap implements AutoCloseable {
             lock.unlock();
         }
         try {
-            return large.allocate(bytes);
+            return large.allocate(bytes, alignment);
         } catch (final RuntimeException e) {
             withLock(() -> reservedBytes -= bytes);
             throw outOfMemory(bytes, e);
@@ -341,6 +372,12 @@ public final class PageHeap implements AutoCloseable {
             throw notLive(address);
         }
         return npages;
+    }
+
+    /** The page index of {@code address} if it lies in one of this heap's arenas, else -1. Lock-free. */
+    long pageIndexOf(final long address) {
+        final Arenas.Arena arena = arenas.ofAddress(address);
+        return arena == null ? -1 : arena.firstPage + ((address - arena.base) >>> pageShift);
     }
 
     /**

@@ -1,0 +1,453 @@
+package dev.pagoda.alloc;
+
+import dev.pagoda.os.OsMemory;
+import dev.pagoda.os.ThreadSlot;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * An off-heap allocator for any size: small objects (up to {@value SizeClasses#MAX_SIZE} bytes) from
+ * per-thread caches of size-class spans, larger ones as runs of whole pages from a {@link PageHeap}. Memory is
+ * handed out zeroed unless the heap is built with {@code zeroing(false)}; addresses are plain {@code long}s.
+ *
+ * {@snippet :
+ * try (Heap heap = Heap.create()) {
+ *     long a = heap.allocate(100);          // zeroed; usableSize(a) == 112
+ *     long b = heap.allocate(4096, 4096);   // 4 KiB aligned
+ *     heap.free(a);
+ *     heap.free(b);
+ * }
+ * }
+ *
+ * <p><b>Threads.</b> A platform thread allocates from its own cache without locks or atomic operations and
+ * frees its own objects the same way; a free from another thread is one atomic OR on the object's span
+ * (mimalloc's remote free) and is collected by the owner when its span runs dry. Virtual threads share a
+ * bounded set of shard caches, so any number of them retain at most {@code shards × classes} spans. A
+ * thread's cache is handed back when the thread ends.
+ *
+ * <p><b>Misuse.</b> {@link #free} of 0, of an address this heap never returned, of an interior address, or a
+ * second free of the same address throws {@link IllegalArgumentException} and changes nothing; so do negative
+ * or overflowing sizes and alignments that are not powers of two. Use after {@link #close()} throws
+ * {@link IllegalStateException}. A double free is detected with one bit test; one that races a free of the
+ * same object on another thread is caught once the first free is visible to the second thread.
+ */
+public final class Heap implements AutoCloseable {
+    private static final int INDEX_LEAF_BITS = 14;
+    @SuppressWarnings("restricted")
+    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    private final PageHeap pages;
+    private final long pageSize;
+    private final boolean zeroing;
+    /** Span of each page index, two levels, published with volatile writes. */
+    private final AtomicReferenceArray<AtomicReferenceArray<Span>> spanIndex =
+            new AtomicReferenceArray<>(1 << 16);
+    /** Spans with free objects and no owner, per size class. */
+    private final List<ConcurrentLinkedQueue<Span>> partial = new ArrayList<>(SizeClasses.COUNT);
+    private final ThreadSlot<ThreadCache> caches;
+    private final ThreadCache[] shards;
+    private final AtomicLong spans = new AtomicLong();
+    private final AtomicLong spanBytes = new AtomicLong();
+    private volatile boolean closed;
+
+    Heap(final HeapBuilder b) {
+        this.pages = PageHeap.builder().os(b.os() != null ? b.os() : OsMemory.system()).arenaBytes(b.arenaBytes())
+                .addressSpaceBudget(b.budget()).zeroing(b.zeroing()).build();
+        this.pageSize = pages.pageSize();
+        this.zeroing = b.zeroing();
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            partial.add(new ConcurrentLinkedQueue<>());
+        }
+        this.caches = ThreadSlot.create("pagoda-heap-cache", () -> new ThreadCache(false), this::retire);
+        this.shards = new ThreadCache[Math.max(2, 2 * Runtime.getRuntime().availableProcessors())];
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = new ThreadCache(true);
+        }
+    }
+
+    /**
+     * A heap with the defaults: the OS port for this system, zeroing on.
+     *
+     * @return a new heap; nothing is reserved until the first allocation
+     */
+    public static Heap create() {
+        return builder().build();
+    }
+
+    /**
+     * A builder for a heap with other settings.
+     *
+     * @return a new builder
+     */
+    public static HeapBuilder builder() {
+        return new HeapBuilder();
+    }
+
+    /**
+     * Allocates {@code size} bytes, aligned to 16 bytes, zeroed unless the heap was built without zeroing.
+     *
+     * @param size the bytes wanted, at least 1
+     * @return the address; never 0
+     * @throws IllegalArgumentException if {@code size} is not positive or too large to round up
+     * @throws PagodaOutOfMemoryError   if the heap's budget is exhausted or the OS refuses memory
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public long allocate(final long size) {
+        checkOpen();
+        if (size <= 0 || size > Long.MAX_VALUE - pageSize) {
+            throw new IllegalArgumentException("size must be between 1 and " + (Long.MAX_VALUE - pageSize)
+                    + ": size=" + size);
+        }
+        if (size <= SizeClasses.MAX_SIZE) {
+            return allocateSmall(SizeClasses.classOf(size));
+        }
+        return pages.allocate((size + pageSize - 1) / pageSize);
+    }
+
+    /**
+     * Allocates {@code size} bytes aligned to {@code alignment}.
+     *
+     * @param size      the bytes wanted, at least 1
+     * @param alignment a power of two; up to the page size it costs nothing extra, above it the run gets its
+     *                  own aligned reservation
+     * @return the address, a multiple of {@code alignment}; never 0
+     * @throws IllegalArgumentException if {@code size} is not positive or {@code alignment} not a power of two
+     * @throws PagodaOutOfMemoryError   if the heap's budget is exhausted or the OS refuses memory
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public long allocate(final long size, final long alignment) {
+        checkOpen();
+        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
+            throw new IllegalArgumentException("alignment must be a power of two: alignment=" + alignment);
+        }
+        if (alignment <= 16) {
+            return allocate(size);
+        }
+        if (size <= 0 || size > Long.MAX_VALUE - Math.max(alignment, pageSize)) {
+            throw new IllegalArgumentException("size must be positive and leave room for the alignment: size="
+                    + size + ", alignment=" + alignment);
+        }
+        if (alignment <= pageSize) {
+            final long rounded = (size + alignment - 1) & -alignment;
+            if (rounded <= SizeClasses.MAX_SIZE) {
+                // Spans start on page boundaries, so a class whose size is a multiple of the alignment
+                // hands out aligned objects only.
+                for (int c = SizeClasses.classOf(rounded); c < SizeClasses.COUNT; c++) {
+                    if (SizeClasses.size(c) % alignment == 0) {
+                        return allocateSmall(c);
+                    }
+                }
+            }
+            return pages.allocate((size + pageSize - 1) / pageSize);
+        }
+        return pages.allocateAligned((size + pageSize - 1) / pageSize, alignment);
+    }
+
+    private long allocateSmall(final int c) {
+        final ThreadCache cache = Thread.currentThread().isVirtual() ? lockShard() : caches.get();
+        try {
+            Span span = cache.current[c];
+            int i = span == null ? -1 : span.allocate();
+            if (i < 0) {
+                span = refill(cache, c);
+                i = span.allocate();
+            }
+            final boolean fresh = i >= span.freshIndex;
+            if (fresh) {
+                span.freshIndex = i + 1;
+            }
+            final long address = span.base + (long) i * span.size;
+            if (zeroing && !fresh) {
+                EVERYTHING.asSlice(address, span.size).fill((byte) 0);
+            }
+            return address;
+        } finally {
+            if (cache.lock != null) {
+                cache.lock.unlock();
+            }
+        }
+    }
+
+    private ThreadCache lockShard() {
+        final int start = (int) (Thread.currentThread().threadId() % shards.length);
+        for (int k = 0; k < shards.length; k++) {
+            final ThreadCache shard = shards[(start + k) % shards.length];
+            if (shard.lock.tryLock()) {
+                return shard;
+            }
+        }
+        final ThreadCache shard = shards[start];
+        shard.lock.lock();
+        return shard;
+    }
+
+    /** Finds the cache a span with a free object of class {@code c}: remote frees, the partial list, or new pages. */
+    private Span refill(final ThreadCache cache, final int c) {
+        final Span old = cache.current[c];
+        if (old != null) {
+            if (old.collect() > 0) {
+                return old;
+            }
+            detach(old);
+            cache.current[c] = null;
+        }
+        for (Span s; (s = partial.get(c).poll()) != null; ) {
+            s.unmarkQueued();
+            if (!s.claim(cache)) {
+                continue;
+            }
+            s.collect();
+            if (s.localFree > 0) {
+                cache.current[c] = s;
+                return s;
+            }
+            detach(s);
+        }
+        final long npages = SizeClasses.spanPages(c);
+        final long base = pages.allocate(npages);
+        final Span s = new Span(base, c, npages, pageSize);
+        s.owner(cache);
+        index(base, npages, s);
+        spans.incrementAndGet();
+        spanBytes.addAndGet(npages * pageSize);
+        cache.current[c] = s;
+        return s;
+    }
+
+    /** Lets go of a span; queues it if it has free objects so that another cache can take it. */
+    private void detach(final Span s) {
+        s.owner(null);
+        if ((s.localFree > 0 || s.hasRemote()) && s.markQueued()) {
+            partial.get(s.sizeClass).add(s);
+        }
+    }
+
+    /**
+     * Frees the allocation at {@code address}.
+     *
+     * @param address an address returned by {@link #allocate} and not freed since
+     * @throws IllegalArgumentException if {@code address} is 0, was not returned by this heap, is interior to an
+     *                                  allocation, or was freed already
+     * @throws IllegalStateException    if the heap is closed
+     */
+    public void free(final long address) {
+        checkOpen();
+        final Span span = spanOf(address);
+        if (span == null) {
+            if (address == 0) {
+                throw new IllegalArgumentException("address must not be 0");
+            }
+            pages.free(address);
+            return;
+        }
+        final int i = objectIndex(span, address);
+        final Object owner = span.owner();
+        final ThreadCache mine = Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
+        if (owner != null && owner == mine) {
+            if (!span.freeLocal(i)) {
+                throw doubleFree(address);
+            }
+            return;
+        }
+        if (!span.freeRemote(i)) {
+            throw doubleFree(address);
+        }
+        if (span.owner() == null && span.markQueued()) {
+            partial.get(span.sizeClass).add(span);
+        }
+    }
+
+    /**
+     * The bytes usable at {@code address}: the size class, or the whole pages of a page run.
+     *
+     * @param address an address returned by {@link #allocate} and not freed since
+     * @return at least the size asked for
+     * @throws IllegalArgumentException if {@code address} is not a live allocation of this heap
+     */
+    public long usableSize(final long address) {
+        final Span span = spanOf(address);
+        if (span == null) {
+            if (address == 0) {
+                throw new IllegalArgumentException("address must not be 0");
+            }
+            return pages.pages(address) * pageSize;
+        }
+        final int i = objectIndex(span, address);
+        if (!span.isLive(i)) {
+            throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation");
+        }
+        return span.size;
+    }
+
+    /**
+     * Resizes an allocation: returns {@code address} itself if the new size fits where it is, else a new
+     * allocation holding the old contents (the rest zeroed), after freeing the old one.
+     *
+     * @param address an address returned by {@link #allocate} and not freed since
+     * @param newSize the bytes wanted, at least 1
+     * @return the address of the resized allocation
+     * @throws IllegalArgumentException if {@code address} is not a live allocation or {@code newSize} not positive
+     * @throws PagodaOutOfMemoryError   if no memory is left; the old allocation is then unchanged
+     */
+    public long reallocate(final long address, final long newSize) {
+        final long usable = usableSize(address);
+        if (newSize <= 0) {
+            throw new IllegalArgumentException("newSize must be positive: newSize=" + newSize);
+        }
+        if (newSize <= usable && (usable <= SizeClasses.MAX_SIZE || newSize > usable / 2)) {
+            return address;
+        }
+        final long fresh = allocate(newSize);
+        MemorySegment.copy(EVERYTHING, address, EVERYTHING, fresh, Math.min(usable, newSize));
+        free(address);
+        return fresh;
+    }
+
+    /**
+     * Gives free memory back to the OS: spans with no live object go back to the page heap, whose free pages
+     * are then released ({@link PageHeap#releaseToOs()}). Spans held by live threads' caches stay.
+     *
+     * @return the bytes released
+     */
+    public long releaseToOs() {
+        final Object reclaimer = new Object();
+        for (final ConcurrentLinkedQueue<Span> q : partial) {
+            final int n = q.size();
+            for (int k = 0; k < n; k++) {
+                final Span s = q.poll();
+                if (s == null) {
+                    break;
+                }
+                s.unmarkQueued();
+                if (!s.claim(reclaimer)) {
+                    continue;
+                }
+                s.collect();
+                if (s.live() == 0) {
+                    unindex(s);
+                    pages.free(s.base);
+                } else {
+                    detach(s);
+                }
+            }
+        }
+        return pages.releaseToOs();
+    }
+
+    /**
+     * A snapshot of the heap's memory.
+     *
+     * @return the statistics
+     */
+    public HeapStats stats() {
+        return new HeapStats(pages.stats(), spans.get(), spanBytes.get(), Long.MAX_VALUE);
+    }
+
+    /**
+     * Checks the page heap's invariants ({@link PageHeap#checkInvariants()}).
+     *
+     * @throws IllegalStateException describing the first violation
+     */
+    public void checkInvariants() {
+        pages.checkInvariants();
+    }
+
+    /**
+     * The page heap underneath, for its statistics and page-level use.
+     *
+     * @return the page heap
+     */
+    public PageHeap pageHeap() {
+        return pages;
+    }
+
+    /** Unmaps all of the heap's memory at once; every address it handed out becomes invalid. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        caches.close();
+        pages.close();
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the heap is closed");
+        }
+    }
+
+    /** A dead thread's cache: every span goes back, freed to the page heap if empty, else queued. */
+    private void retire(final ThreadCache cache) {
+        for (int c = 0; c < cache.current.length; c++) {
+            final Span s = cache.current[c];
+            if (s == null) {
+                continue;
+            }
+            cache.current[c] = null;
+            s.collect();
+            if (s.live() == 0) {
+                unindex(s);
+                try {
+                    pages.free(s.base);
+                } catch (final IllegalStateException closed) {
+                    return; // the heap was closed: its memory is gone already
+                }
+            } else {
+                detach(s);
+            }
+        }
+    }
+
+    private void index(final long base, final long npages, final Span s) {
+        final long first = pages.pageIndexOf(base);
+        for (long p = first; p < first + npages; p++) {
+            final int l1 = (int) (p >>> INDEX_LEAF_BITS);
+            AtomicReferenceArray<Span> leaf = spanIndex.get(l1);
+            if (leaf == null) {
+                spanIndex.compareAndSet(l1, null, new AtomicReferenceArray<>(1 << INDEX_LEAF_BITS));
+                leaf = spanIndex.get(l1);
+            }
+            leaf.set((int) (p & ((1 << INDEX_LEAF_BITS) - 1)), s);
+        }
+    }
+
+    private void unindex(final Span s) {
+        final long first = pages.pageIndexOf(s.base);
+        for (long p = first; p < first + s.pages; p++) {
+            spanIndex.get((int) (p >>> INDEX_LEAF_BITS)).set((int) (p & ((1 << INDEX_LEAF_BITS) - 1)), null);
+        }
+        spans.decrementAndGet();
+        spanBytes.addAndGet(-s.pages * pageSize);
+    }
+
+    private Span spanOf(final long address) {
+        final long p = pages.pageIndexOf(address);
+        if (p < 0 || (p >>> INDEX_LEAF_BITS) >= spanIndex.length()) {
+            return null;
+        }
+        final AtomicReferenceArray<Span> leaf = spanIndex.get((int) (p >>> INDEX_LEAF_BITS));
+        return leaf == null ? null : leaf.get((int) (p & ((1 << INDEX_LEAF_BITS) - 1)));
+    }
+
+    private static int objectIndex(final Span span, final long address) {
+        final long offset = address - span.base;
+        final int i = (int) (offset / span.size);
+        if (i * (long) span.size != offset || i >= span.objects) {
+            throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is inside an allocation "
+                    + "of " + span.size + " bytes, not at its start");
+        }
+        return i;
+    }
+
+    private static IllegalArgumentException doubleFree(final long address) {
+        return new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation "
+                + "(freed already, or never handed out)");
+    }
+}
