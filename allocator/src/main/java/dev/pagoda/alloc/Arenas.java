@@ -20,11 +20,22 @@ final class Arenas {
     private static final int LEAF_BITS = 10;
     private static final int ADDRESS_BITS = 48;
 
+    /**
+     * Ints of padding before each arena's run table: the table's first entries would otherwise share a cache
+     * line with the array's length, which every allocate and free on every thread reads for bounds checks,
+     * while the owner of page 0's run writes them (measured: two threads sharing a heap ran at 60-90 ns per
+     * cached allocate and free instead of about 35).
+     */
+    static final int RUNS_PAD = 16;
+
     /** One reserved arena: {@code arenaBytes} of address space whose chunks are mapped on demand. */
     static final class Arena {
         final long base;
         final long firstPage;
-        /** Run length at each run's first page, 0 elsewhere; updated with CAS so a double free is caught. */
+        /**
+         * Run length at each run's first page ({@code runs[RUNS_PAD + page]}), 0 elsewhere; updated with CAS so
+         * a double free is caught.
+         */
         final int[] runs;
         /** Chunks mapped so far, from the bottom; changed only under the heap's grow lock. */
         int grownChunks;
@@ -34,7 +45,7 @@ final class Arenas {
         Arena(final long base, final long firstPage, final int pages) {
             this.base = base;
             this.firstPage = firstPage;
-            this.runs = new int[pages];
+            this.runs = new int[RUNS_PAD + pages];
         }
     }
 

@@ -38,8 +38,6 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  */
 public final class Heap implements AutoCloseable {
     private static final int INDEX_LEAF_BITS = 14;
-    @SuppressWarnings("restricted")
-    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private final PageHeap pages;
     private final long pageSize;
@@ -163,7 +161,7 @@ public final class Heap implements AutoCloseable {
             }
             final long address = span.base + (long) i * span.size;
             if (zeroing && !fresh) {
-                EVERYTHING.asSlice(address, span.size).fill((byte) 0);
+                Zero.zero(address, span.size);
             }
             return address;
         } finally {
@@ -303,7 +301,7 @@ public final class Heap implements AutoCloseable {
             return address;
         }
         final long fresh = allocate(newSize);
-        MemorySegment.copy(EVERYTHING, address, EVERYTHING, fresh, Math.min(usable, newSize));
+        MemorySegment.copy(Zero.everything(), address, Zero.everything(), fresh, Math.min(usable, newSize));
         free(address);
         return fresh;
     }

@@ -63,8 +63,8 @@ final class HeapChecker {
     private long checkRuns(final Arenas.Arena a, final List<PageCache> caches) {
         long live = 0;
         long coveredTo = 0;
-        for (int off = 0; off < a.runs.length; off++) {
-            final int n = a.runs[off];
+        for (int off = 0; off < a.runs.length - Arenas.RUNS_PAD; off++) {
+            final int n = a.runs[off + Arenas.RUNS_PAD];
             if (n <= 0) {
                 continue;
             }

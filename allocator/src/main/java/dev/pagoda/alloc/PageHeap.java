@@ -5,7 +5,6 @@ import dev.pagoda.os.OsMemory;
 import dev.pagoda.os.OsMemoryStats;
 import dev.pagoda.os.OsOutOfMemoryException;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.List;
@@ -41,8 +40,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class PageHeap implements AutoCloseable {
     private static final VarHandle RUNS = MethodHandles.arrayElementVarHandle(int[].class);
-    @SuppressWarnings("restricted")
-    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private final OsMemory os;
     private final long pageSize;
@@ -163,7 +160,7 @@ public final class PageHeap implements AutoCloseable {
         }
         final long address = recordRun(page, npages);
         if (zeroed && !zero) {
-            zero(address, (long) npages << pageShift);
+            Zero.zero(address, (long) npages << pageShift);
         }
         return address;
     }
@@ -242,7 +239,7 @@ public final class PageHeap implements AutoCloseable {
             }
         }
         if (zeroed && !known) {
-            zero(address, bytes);
+            Zero.zero(address, bytes);
         }
         return address;
     }
@@ -253,7 +250,7 @@ public final class PageHeap implements AutoCloseable {
      */
     private void undoDirect(final long page, final long address, final long npages) {
         final Arenas.Arena arena = arenas.ofPage(page);
-        RUNS.setRelease(arena.runs, (int) (page - arena.firstPage), 0);
+        RUNS.setRelease(arena.runs, (int) (page - arena.firstPage) + Arenas.RUNS_PAD, 0);
         withLock(() -> {
             for (long i = 0; i < npages; i++) {
                 pages.freeRange(page + i, 1, os.stateOf(address + (i << pageShift)) == MemState.PREPARED);
@@ -331,8 +328,8 @@ public final class PageHeap implements AutoCloseable {
             return;
         }
         final int offset = (int) ((address - arena.base) >>> pageShift);
-        final int npages = (address & (pageSize - 1)) != 0 ? 0 : (int) RUNS.getVolatile(arena.runs, offset);
-        if (npages <= 0 || !RUNS.compareAndSet(arena.runs, offset, npages, 0)) {
+        final int npages = (address & (pageSize - 1)) != 0 ? 0 : (int) RUNS.getVolatile(arena.runs, offset + Arenas.RUNS_PAD);
+        if (npages <= 0 || !RUNS.compareAndSet(arena.runs, offset + Arenas.RUNS_PAD, npages, 0)) {
             throw notLive(address);
         }
         final long page = arena.firstPage + offset;
@@ -367,7 +364,7 @@ public final class PageHeap implements AutoCloseable {
             return bytes >>> pageShift;
         }
         final int npages = (address & (pageSize - 1)) != 0 ? 0
-                : (int) RUNS.getVolatile(arena.runs, (int) ((address - arena.base) >>> pageShift));
+                : (int) RUNS.getVolatile(arena.runs, (int) ((address - arena.base) >>> pageShift) + Arenas.RUNS_PAD);
         if (npages <= 0) {
             throw notLive(address);
         }
@@ -601,7 +598,7 @@ public final class PageHeap implements AutoCloseable {
     private long recordRun(final long page, final long npages) {
         final Arenas.Arena arena = arenas.ofPage(page);
         final long offset = page - arena.firstPage;
-        RUNS.setRelease(arena.runs, (int) offset, (int) npages);
+        RUNS.setRelease(arena.runs, (int) offset + Arenas.RUNS_PAD, (int) npages);
         return arena.base + (offset << pageShift);
     }
 
@@ -612,10 +609,6 @@ public final class PageHeap implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    private static void zero(final long address, final long bytes) {
-        EVERYTHING.asSlice(address, bytes).fill((byte) 0);
     }
 
     private static IllegalArgumentException notLive(final long address) {
