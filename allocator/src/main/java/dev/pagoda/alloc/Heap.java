@@ -55,7 +55,7 @@ public final class Heap implements AutoCloseable {
 
     Heap(final HeapBuilder b) {
         this.pages = PageHeap.builder().os(b.os() != null ? b.os() : OsMemory.system()).arenaBytes(b.arenaBytes())
-                .addressSpaceBudget(b.budget()).zeroing(b.zeroing()).build();
+                .addressSpaceBudget(b.budget()).zeroing(b.zeroing()).memoryLimit(b.memoryLimit()).build();
         this.pageSize = pages.pageSize();
         this.zeroing = b.zeroing();
         for (int c = 0; c < SizeClasses.COUNT; c++) {
@@ -307,6 +307,39 @@ public final class Heap implements AutoCloseable {
     }
 
     /**
+     * A confined {@link java.lang.foreign.Arena} whose segments come from this heap: allocation is the heap's
+     * (zeroed unless the heap skips zeroing), and {@code close()} frees them all at once. Access through a
+     * segment after close fails with the JDK's own {@link IllegalStateException}; other threads are refused.
+     *
+     * {@snippet :
+     * try (Arena arena = heap.newArena()) {
+     *     MemorySegment a = arena.allocate(64);
+     *     MemorySegment b = arena.allocate(ValueLayout.JAVA_LONG, 16);
+     * }   // both go back to the heap here
+     * }
+     *
+     * @return a new confined arena
+     * @throws IllegalStateException if the heap is closed
+     */
+    public java.lang.foreign.Arena newArena() {
+        checkOpen();
+        return new HeapArena(this, false);
+    }
+
+    /**
+     * A shared {@link java.lang.foreign.Arena} whose segments come from this heap and may be used and allocated
+     * by any thread; like {@link #newArena()} otherwise. Closing a shared arena costs the JDK a handshake with
+     * every thread (tens of microseconds): use it for long-lived groups of allocations.
+     *
+     * @return a new shared arena
+     * @throws IllegalStateException if the heap is closed
+     */
+    public java.lang.foreign.Arena newSharedArena() {
+        checkOpen();
+        return new HeapArena(this, true);
+    }
+
+    /**
      * Gives free memory back to the OS: spans with no live object go back to the page heap, whose free pages
      * are then released ({@link PageHeap#releaseToOs()}). Spans held by live threads' caches stay.
      *
@@ -343,7 +376,17 @@ public final class Heap implements AutoCloseable {
      * @return the statistics
      */
     public HeapStats stats() {
-        return new HeapStats(pages.stats(), spans.get(), spanBytes.get(), Long.MAX_VALUE);
+        return new HeapStats(pages.stats(), spans.get(), spanBytes.get(), pages.memoryLimit());
+    }
+
+    /**
+     * Changes the hard limit on Ready bytes at run time ({@link PageHeap#memoryLimit(long)}).
+     *
+     * @param bytes the new limit, positive; {@link Long#MAX_VALUE} for none
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     */
+    public void memoryLimit(final long bytes) {
+        pages.memoryLimit(bytes);
     }
 
     /**

@@ -10,6 +10,7 @@ public final class HeapBuilder {
     private long arenaBytes = 64L << 20;
     private long budget = 256L << 30;
     private boolean zeroing = true;
+    private long memoryLimit = Long.MAX_VALUE;
 
     HeapBuilder() {
     }
@@ -68,6 +69,22 @@ public final class HeapBuilder {
     }
 
     /**
+     * The hard limit on Ready bytes: beyond it an allocation first releases free pages, then throws
+     * {@link PagodaOutOfMemoryError}; changeable later with {@link Heap#memoryLimit(long)}.
+     *
+     * @param bytes a positive limit; {@link Long#MAX_VALUE}, the default, for none
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public HeapBuilder memoryLimit(final long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("memoryLimit must be positive: memoryLimit=" + bytes);
+        }
+        this.memoryLimit = bytes;
+        return this;
+    }
+
+    /**
      * Creates the heap. Nothing is reserved until the first allocation.
      *
      * @return the heap
@@ -91,5 +108,9 @@ public final class HeapBuilder {
 
     boolean zeroing() {
         return zeroing;
+    }
+
+    long memoryLimit() {
+        return memoryLimit;
     }
 }

@@ -7,9 +7,10 @@ import dev.pagoda.os.OsMemoryStats;
 import java.util.List;
 
 /**
- * The invariant checker behind {@link PageHeap#checkInvariants()}: recomputes, slowly and from first principles,
- * what the heap's counters and the OS layer's states must be, and reports the first difference. Runs with the
- * heap lock and every cache's monitor held.
+ * The heap's accountant: {@link PageHeap#stats()} and the invariant checker behind
+ * {@link PageHeap#checkInvariants()}, which recomputes, slowly and from first principles, what the heap's
+ * counters and the OS layer's states must be, and reports the first difference. Runs with the heap lock and
+ * every cache's monitor held.
  */
 final class HeapChecker {
     private final PageAlloc pages;
@@ -24,6 +25,24 @@ final class HeapChecker {
         this.os = os;
         this.pageShift = pageShift;
         this.pageSize = 1L << pageShift;
+    }
+
+    PageHeapStats stats(final List<PageCache> caches, final LargeRuns large) {
+        long cached = 0;
+        for (final PageCache c : caches) {
+            cached += c.pages();
+        }
+        final Arenas.Arena[] all = arenas.all();
+        final long arenaBytes = arenas.pagesPerArena << pageShift;
+        long ungrown = 0;
+        for (final Arenas.Arena a : all) {
+            ungrown += arenaBytes - ((long) a.grownChunks * PageAlloc.CHUNK_PAGES << pageShift);
+        }
+        final OsMemoryStats s = os.stats();
+        return new PageHeapStats(pageSize, all.length, all.length * arenaBytes, ungrown,
+                (pages.allocatedPages() - cached) << pageShift, cached << pageShift,
+                pages.freeResidentPages() << pageShift, pages.releasedPages() << pageShift, large.bytes(),
+                large.count(), s.readyBytes(), s.ownedBytes());
     }
 
     void check(final List<PageCache> caches, final long largeBytes) {

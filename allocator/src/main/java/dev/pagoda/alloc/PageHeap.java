@@ -2,7 +2,6 @@ package dev.pagoda.alloc;
 
 import dev.pagoda.os.MemState;
 import dev.pagoda.os.OsMemory;
-import dev.pagoda.os.OsMemoryStats;
 import dev.pagoda.os.OsOutOfMemoryException;
 
 import java.lang.invoke.MethodHandles;
@@ -58,6 +57,7 @@ public final class PageHeap implements AutoCloseable {
     private final Arenas arenas;
     private final LargeRuns large;
     private final PageCaches caches;
+    private final Releaser releaser;
     private long reservedBytes;
     private volatile boolean closed;
 
@@ -84,6 +84,7 @@ public final class PageHeap implements AutoCloseable {
         this.releasedReadsZero = !os.needZeroAfterUnused();
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
         this.large = new LargeRuns(os);
+        this.releaser = new Releaser(lock, pages, arenas, os, pageShift, b.memoryLimit());
         this.caches = b.pageCaches() ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
     }
 
@@ -190,6 +191,15 @@ public final class PageHeap implements AutoCloseable {
             }
             grow(npages);
         }
+        final long releasedBytes = (long) Long.bitCount(cache.releasedMask()) << pageShift;
+        if (releasedBytes > 0) {
+            try {
+                releaser.reserveReady(releasedBytes);
+            } catch (final PagodaOutOfMemoryError e) {
+                flushUnderLock(cache);
+                throw e;
+            }
+        }
         for (long m = cache.releasedMask(); m != 0; ) {
             final int from = Long.numberOfTrailingZeros(m);
             final int n = Long.numberOfTrailingZeros(~(m >>> from));
@@ -231,6 +241,12 @@ public final class PageHeap implements AutoCloseable {
         final long address = recordRun(page, npages);
         final long bytes = npages << pageShift;
         if (wasReleased > 0) {
+            try {
+                releaser.reserveReady(wasReleased << pageShift);
+            } catch (final PagodaOutOfMemoryError e) {
+                undoDirect(page, address, npages);
+                throw e;
+            }
             try {
                 os.used(address, bytes);
             } catch (final RuntimeException e) {
@@ -290,6 +306,7 @@ public final class PageHeap implements AutoCloseable {
     }
 
     private long allocateLarge(final long bytes, final long alignment) {
+        releaser.reserveReady(bytes);
         lock.lock();
         try {
             checkOpen();
@@ -390,34 +407,28 @@ public final class PageHeap implements AutoCloseable {
         if (caches != null) {
             caches.flushAll();
         }
-        long releasedBytes = 0;
-        long cursor = 0;
-        while (true) {
-            final long page;
-            final long npages;
-            lock.lock();
-            try {
-                page = pages.findReleasable(cursor);
-                if (page < 0) {
-                    break;
-                }
-                npages = pages.releasableRun(page, PageAlloc.CHUNK_PAGES);
-                pages.allocRange(page, npages);
-            } finally {
-                lock.unlock();
-            }
-            boolean done = false;
-            try {
-                os.unused(arenas.addressOf(page), npages << pageShift);
-                done = true;
-            } finally {
-                final boolean released = done;
-                withLock(() -> pages.freeRange(page, npages, released));
-            }
-            releasedBytes += npages << pageShift;
-            cursor = page + npages;
-        }
-        return releasedBytes;
+        return releaser.releaseFree();
+    }
+
+    /**
+     * The hard limit on Ready bytes: an allocation that would make more memory Ready first releases free
+     * pages, then fails with {@link PagodaOutOfMemoryError}.
+     *
+     * @return the limit in bytes; {@link Long#MAX_VALUE} for none
+     */
+    public long memoryLimit() {
+        return releaser.memoryLimit();
+    }
+
+    /**
+     * Changes the hard limit on Ready bytes, at any time. Lowering it below the current Ready bytes frees
+     * nothing by itself; allocations that need new Ready memory then fail until enough is freed.
+     *
+     * @param bytes the new limit, positive; {@link Long#MAX_VALUE} for none
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     */
+    public void memoryLimit(final long bytes) {
+        releaser.memoryLimit(bytes);
     }
 
     /** Maps enough new chunks for a run of {@code npages}, reserving a new arena if no arena has room. */
@@ -524,22 +535,7 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public PageHeapStats stats() {
-        return underAllLocks(held -> {
-            long cached = 0;
-            for (final PageCache c : held) {
-                cached += c.pages();
-            }
-            final Arenas.Arena[] all = arenas.all();
-            long ungrown = 0;
-            for (final Arenas.Arena a : all) {
-                ungrown += arenaBytes - a.grownChunks * chunkBytes;
-            }
-            final OsMemoryStats s = os.stats();
-            return new PageHeapStats(pageSize, all.length, all.length * arenaBytes, ungrown,
-                    (pages.allocatedPages() - cached) << pageShift, cached << pageShift,
-                    pages.freeResidentPages() << pageShift, pages.releasedPages() << pageShift, large.bytes(),
-                    large.count(), s.readyBytes(), s.ownedBytes());
-        });
+        return underAllLocks(held -> new HeapChecker(pages, arenas, os, pageShift).stats(held, large));
     }
 
     /**

@@ -15,6 +15,7 @@ public final class PageHeapBuilder {
     private long budget = 256L << 30;
     private boolean zeroing = true;
     private boolean pageCaches = true;
+    private long memoryLimit = Long.MAX_VALUE;
 
     PageHeapBuilder() {
     }
@@ -99,6 +100,22 @@ public final class PageHeapBuilder {
     }
 
     /**
+     * The hard limit on Ready bytes (Go's memory limit, counted as its {@code mappedReady}); changeable later
+     * with {@link PageHeap#memoryLimit(long)}.
+     *
+     * @param bytes a positive limit; {@link Long#MAX_VALUE}, the default, for none
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public PageHeapBuilder memoryLimit(final long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("memoryLimit must be positive: memoryLimit=" + bytes);
+        }
+        this.memoryLimit = bytes;
+        return this;
+    }
+
+    /**
      * Creates the heap. Nothing is reserved until the first allocation.
      *
      * @return the heap
@@ -132,5 +149,9 @@ public final class PageHeapBuilder {
 
     boolean pageCaches() {
         return pageCaches;
+    }
+
+    long memoryLimit() {
+        return memoryLimit;
     }
 }
