@@ -7,7 +7,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -51,6 +54,15 @@ public final class Heap implements AutoCloseable {
     private final ThreadCache[] shards;
     private final AtomicLong spans = new AtomicLong();
     private final AtomicLong spanBytes = new AtomicLong();
+    /** Spans per size class. */
+    private final AtomicLongArray classSpans = new AtomicLongArray(SizeClasses.COUNT);
+    /** Frees made by threads that do not own the span, per class. */
+    private final AtomicLongArray remoteFrees = new AtomicLongArray(SizeClasses.COUNT);
+    /** Counters of caches whose threads ended, per class: allocations, frees, rounding bytes. */
+    private final AtomicLongArray retiredAllocs = new AtomicLongArray(SizeClasses.COUNT);
+    private final AtomicLongArray retiredFrees = new AtomicLongArray(SizeClasses.COUNT);
+    private final AtomicLongArray retiredRounding = new AtomicLongArray(SizeClasses.COUNT);
+    private final Set<ThreadCache> liveCaches = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     Heap(final HeapBuilder b) {
@@ -61,10 +73,15 @@ public final class Heap implements AutoCloseable {
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             partial.add(new ConcurrentLinkedQueue<>());
         }
-        this.caches = ThreadSlot.create("pagoda-heap-cache", () -> new ThreadCache(false), this::retire);
+        this.caches = ThreadSlot.create("pagoda-heap-cache", () -> {
+            final ThreadCache cache = new ThreadCache(false);
+            liveCaches.add(cache);
+            return cache;
+        }, this::retire);
         this.shards = new ThreadCache[Math.max(2, 2 * Runtime.getRuntime().availableProcessors())];
         for (int i = 0; i < shards.length; i++) {
             shards[i] = new ThreadCache(true);
+            liveCaches.add(shards[i]);
         }
     }
 
@@ -102,7 +119,7 @@ public final class Heap implements AutoCloseable {
                     + ": size=" + size);
         }
         if (size <= SizeClasses.MAX_SIZE) {
-            return allocateSmall(SizeClasses.classOf(size));
+            return allocateSmall(SizeClasses.classOf(size), size);
         }
         return pages.allocate((size + pageSize - 1) / pageSize);
     }
@@ -137,7 +154,7 @@ public final class Heap implements AutoCloseable {
                 // hands out aligned objects only.
                 for (int c = SizeClasses.classOf(rounded); c < SizeClasses.COUNT; c++) {
                     if (SizeClasses.size(c) % alignment == 0) {
-                        return allocateSmall(c);
+                        return allocateSmall(c, size);
                     }
                 }
             }
@@ -146,7 +163,7 @@ public final class Heap implements AutoCloseable {
         return pages.allocateAligned((size + pageSize - 1) / pageSize, alignment);
     }
 
-    private long allocateSmall(final int c) {
+    private long allocateSmall(final int c, final long requested) {
         final ThreadCache cache = Thread.currentThread().isVirtual() ? lockShard() : caches.get();
         try {
             Span span = cache.current[c];
@@ -155,6 +172,8 @@ public final class Heap implements AutoCloseable {
                 span = refill(cache, c);
                 i = span.allocate();
             }
+            cache.allocs[c]++;
+            cache.rounding[c] += span.size - requested;
             final boolean fresh = i >= span.freshIndex;
             if (fresh) {
                 span.freshIndex = i + 1;
@@ -212,6 +231,7 @@ public final class Heap implements AutoCloseable {
         s.owner(cache);
         index(base, npages, s);
         spans.incrementAndGet();
+        classSpans.incrementAndGet(c);
         spanBytes.addAndGet(npages * pageSize);
         cache.current[c] = s;
         return s;
@@ -250,11 +270,13 @@ public final class Heap implements AutoCloseable {
             if (!span.freeLocal(i)) {
                 throw doubleFree(address);
             }
+            mine.frees[span.sizeClass]++;
             return;
         }
         if (!span.freeRemote(i)) {
             throw doubleFree(address);
         }
+        remoteFrees.getAndIncrement(span.sizeClass);
         if (span.owner() == null && span.markQueued()) {
             partial.get(span.sizeClass).add(span);
         }
@@ -371,12 +393,30 @@ public final class Heap implements AutoCloseable {
     }
 
     /**
-     * A snapshot of the heap's memory.
+     * A snapshot of the heap's memory and, per size class, its spans and objects. The page figures are exact;
+     * the per-class counters are read from the caches of running threads without stopping them, so they are
+     * exact only when no thread is allocating or freeing.
      *
      * @return the statistics
      */
     public HeapStats stats() {
-        return new HeapStats(pages.stats(), spans.get(), spanBytes.get(), pages.memoryLimit());
+        final List<SizeClassStats> classes = new ArrayList<>(SizeClasses.COUNT);
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            long allocs = retiredAllocs.get(c);
+            long frees = retiredFrees.get(c) + remoteFrees.get(c);
+            long rounding = retiredRounding.get(c);
+            for (final ThreadCache cache : liveCaches) {
+                allocs += cache.allocs[c];
+                frees += cache.frees[c];
+                rounding += cache.rounding[c];
+            }
+            final int size = SizeClasses.size(c);
+            final long spanBytesOfClass = SizeClasses.spanPages(c) * pageSize;
+            final long n = classSpans.get(c);
+            classes.add(new SizeClassStats(size, n, allocs, frees, rounding,
+                    n * (spanBytesOfClass - spanBytesOfClass / size * size)));
+        }
+        return new HeapStats(pages.stats(), spans.get(), spanBytes.get(), pages.memoryLimit(), List.copyOf(classes));
     }
 
     /**
@@ -426,6 +466,12 @@ public final class Heap implements AutoCloseable {
 
     /** A dead thread's cache: every span goes back, freed to the page heap if empty, else queued. */
     private void retire(final ThreadCache cache) {
+        liveCaches.remove(cache);
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            retiredAllocs.addAndGet(c, cache.allocs[c]);
+            retiredFrees.addAndGet(c, cache.frees[c]);
+            retiredRounding.addAndGet(c, cache.rounding[c]);
+        }
         for (int c = 0; c < cache.current.length; c++) {
             final Span s = cache.current[c];
             if (s == null) {
@@ -465,6 +511,7 @@ public final class Heap implements AutoCloseable {
             spanIndex.get((int) (p >>> INDEX_LEAF_BITS)).set((int) (p & ((1 << INDEX_LEAF_BITS) - 1)), null);
         }
         spans.decrementAndGet();
+        classSpans.decrementAndGet(s.sizeClass);
         spanBytes.addAndGet(-s.pages * pageSize);
     }
 

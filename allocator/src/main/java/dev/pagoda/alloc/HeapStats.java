@@ -7,8 +7,10 @@ package dev.pagoda.alloc;
  * @param spans      how many small-object spans exist
  * @param spanBytes  the bytes those spans occupy
  * @param limitBytes the hard limit on Ready bytes, or {@link Long#MAX_VALUE} for none
+ * @param classes    per size class, smallest first: spans, allocations, frees, fragmentation
  */
-public record HeapStats(PageHeapStats pages, long spans, long spanBytes, long limitBytes) {
+public record HeapStats(PageHeapStats pages, long spans, long spanBytes, long limitBytes,
+                        java.util.List<SizeClassStats> classes) {
     /**
      * Bytes in page runs handed to callers directly (allocations above the largest size class).
      *
@@ -16,5 +18,18 @@ public record HeapStats(PageHeapStats pages, long spans, long spanBytes, long li
      */
     public long pageRunBytes() {
         return pages.inUseBytes() - spanBytes + pages.largeBytes();
+    }
+
+    /**
+     * Bytes lost to internal fragmentation: rounding up to size classes (cumulative) and span tails (current).
+     *
+     * @return the sum over all classes
+     */
+    public long fragmentationBytes() {
+        long sum = 0;
+        for (final SizeClassStats c : classes) {
+            sum += c.roundingBytes() + c.tailBytes();
+        }
+        return sum;
     }
 }

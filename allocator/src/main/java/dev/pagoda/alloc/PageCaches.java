@@ -29,8 +29,10 @@ final class PageCaches {
             live.add(cache);
             return cache;
         }, cache -> {
-            live.remove(cache);
+            // Flush before leaving the live set: a concurrent stats() or checkInvariants() must never see the
+            // cache's pages neither in a live cache nor back in the allocator.
             flushLocked(cache);
+            live.remove(cache);
         });
     }
 

@@ -9,6 +9,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class ThreadCache {
     final Span[] current = new Span[SizeClasses.COUNT];
+    /** Statistics, written by the cache's user only: objects allocated, freed by this cache, bytes lost to rounding. */
+    final long[] allocs = new long[SizeClasses.COUNT];
+    final long[] frees = new long[SizeClasses.COUNT];
+    final long[] rounding = new long[SizeClasses.COUNT];
     /** Null for a platform thread's own cache; held while a virtual thread uses a shard. */
     final ReentrantLock lock;
 

@@ -168,6 +168,34 @@ class HeapTest {
         heap.checkInvariants();
     }
 
+    @Test
+    void shouldCountAllocationsFreesAndFragmentationPerSizeClass() throws Exception {
+        final long[] a = new long[10];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = heap.allocate(100);
+        }
+        for (int i = 0; i < 4; i++) {
+            heap.free(a[i]);
+        }
+        final Thread t = Thread.ofPlatform().start(() -> {
+            heap.free(a[4]);
+            heap.free(a[5]);
+        });
+        t.join();
+        final SizeClassStats c = heap.stats().classes().get(SizeClasses.classOf(100));
+        assertEquals(112, c.size());
+        assertEquals(10, c.allocations());
+        assertEquals(6, c.frees());
+        assertEquals(4, c.liveObjects());
+        assertEquals(10 * 12, c.roundingBytes());
+        assertEquals(1, c.spans());
+        assertEquals(8192 % 112, c.tailBytes());
+        assertTrue(heap.stats().fragmentationBytes() >= 120);
+        for (int i = 6; i < a.length; i++) {
+            heap.free(a[i]);
+        }
+    }
+
     // ------------------------------------------------------------------ the misuse catalogue
 
     @Test
