@@ -36,8 +36,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p><b>Misuse.</b> {@link #free} of 0, of an address this heap never returned, of an interior address, or a
  * second free of the same address throws {@link IllegalArgumentException} and changes nothing; so do negative
  * or overflowing sizes and alignments that are not powers of two. Use after {@link #close()} throws
- * {@link IllegalStateException}. A double free is detected with one bit test; one that races a free of the
- * same object on another thread is caught once the first free is visible to the second thread.
+ * {@link IllegalStateException}. A double free is detected with one bit test as long as the object's memory has
+ * not been handed out again (like every allocator without quarantine, a free of an address that now belongs to
+ * a newer allocation frees that allocation); one that races a free of the same object on another thread is
+ * caught once the first free is visible to the second thread.
  */
 public final class Heap implements AutoCloseable {
     private static final int INDEX_LEAF_BITS = 14;
