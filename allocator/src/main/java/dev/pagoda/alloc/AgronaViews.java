@@ -8,7 +8,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * {@link MutableDirectBuffer} / {@link UnsafeBuffer} API.
  *
  * <p>agrona is an optional dependency: only this class needs it on the class or module path, and the rest of
- * Pagoda runs without it. agrona 2.x reaches {@code jdk.internal.misc.Unsafe}, so a JVM that uses these views
+ * Pagoda runs without it. agrona 2.x uses the JDK's internal {@code Unsafe} class, so a JVM that uses these views
  * needs {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} (class path) or
  * {@code --add-exports java.base/jdk.internal.misc=org.agrona} (module path).
  *

@@ -45,7 +45,7 @@ public final class PageHeap implements AutoCloseable {
     private final int pageShift;
     private final long arenaBytes;
     private final long chunkBytes;
-    private final long budget;
+    private final AddressBudget budget;
     private final boolean zeroing;
     private final boolean releasedReadsZero;
 
@@ -58,7 +58,6 @@ public final class PageHeap implements AutoCloseable {
     private final LargeRuns large;
     private final PageCaches caches;
     private final Releaser releaser;
-    private long reservedBytes;
     private volatile boolean closed;
 
     PageHeap(final PageHeapBuilder b) {
@@ -75,7 +74,7 @@ public final class PageHeap implements AutoCloseable {
             throw new IllegalArgumentException("arenaBytes must be at least a chunk of " + PageAlloc.CHUNK_PAGES
                     + " pages (" + chunkBytes + " bytes): arenaBytes=" + arenaBytes);
         }
-        this.budget = b.budget();
+        this.budget = new AddressBudget(b.budget());
         this.zeroing = b.zeroing();
         if (zeroing && "simulated".equals(os.port())) {
             throw new IllegalArgumentException("a simulated OsMemory has no memory behind its addresses: build the "
@@ -132,7 +131,7 @@ public final class PageHeap implements AutoCloseable {
         }
         checkOpen();
         if (npages > arenas.pagesPerArena) {
-            return allocateLarge(npages << pageShift);
+            return allocateLarge(npages << pageShift, pageSize);
         }
         if (npages <= PageCache.MAX_PAGES && caches != null) {
             final PageCache cache = caches.mine();
@@ -209,7 +208,7 @@ public final class PageHeap implements AutoCloseable {
             } catch (final RuntimeException e) {
                 // Give the group back; the pages still released keep their marks, as the OS layer has them.
                 flushUnderLock(cache);
-                throw outOfMemory(bytes, e);
+                throw budget.outOfMemory(bytes, e);
             }
             cache.markUsed(Bitmaps.mask(from, n));
             m &= ~Bitmaps.mask(from, n);
@@ -251,7 +250,7 @@ public final class PageHeap implements AutoCloseable {
                 os.used(address, bytes);
             } catch (final RuntimeException e) {
                 undoDirect(page, address, npages);
-                throw outOfMemory(bytes, e);
+                throw budget.outOfMemory(bytes, e);
             }
         }
         if (zeroed && !known) {
@@ -301,27 +300,14 @@ public final class PageHeap implements AutoCloseable {
         return allocateLarge(npages << pageShift, alignment);
     }
 
-    private long allocateLarge(final long bytes) {
-        return allocateLarge(bytes, pageSize);
-    }
-
     private long allocateLarge(final long bytes, final long alignment) {
         releaser.reserveReady(bytes);
-        lock.lock();
-        try {
-            checkOpen();
-            if (bytes > budget - reservedBytes) {
-                throw new PagodaOutOfMemoryError("address-space budget", bytes, budget, reservedBytes, null);
-            }
-            reservedBytes += bytes;
-        } finally {
-            lock.unlock();
-        }
+        budget.charge(bytes);
         try {
             return large.allocate(bytes, alignment);
         } catch (final RuntimeException e) {
-            withLock(() -> reservedBytes -= bytes);
-            throw outOfMemory(bytes, e);
+            budget.refund(bytes);
+            throw budget.outOfMemory(bytes, e);
         }
     }
 
@@ -341,7 +327,7 @@ public final class PageHeap implements AutoCloseable {
                 throw new IllegalArgumentException("address 0x" + Long.toHexString(address)
                         + " was not allocated by this heap");
             }
-            withLock(() -> reservedBytes -= bytes);
+            budget.refund(bytes);
             return;
         }
         final int offset = (int) ((address - arena.base) >>> pageShift);
@@ -450,24 +436,18 @@ public final class PageHeap implements AutoCloseable {
                         break;
                     }
                 }
-                if (arena == null) {
-                    if (arenaBytes > budget - reservedBytes) {
-                        throw new PagodaOutOfMemoryError("address-space budget", arenaBytes, budget, reservedBytes,
-                                null);
-                    }
-                    reservedBytes += arenaBytes;
-                }
             } finally {
                 lock.unlock();
             }
             if (arena == null) {
+                budget.charge(arenaBytes);
                 arena = newArena();
             }
             final long firstChunk = arena.grownChunks;
             try {
                 os.map(arena.base + firstChunk * chunkBytes, needChunks * chunkBytes);
             } catch (final RuntimeException e) {
-                throw outOfMemory(needChunks * chunkBytes, e);
+                throw budget.outOfMemory(needChunks * chunkBytes, e);
             }
             final Arenas.Arena grown = arena;
             withLock(() -> {
@@ -486,8 +466,8 @@ public final class PageHeap implements AutoCloseable {
         try {
             base = os.reserveAligned(arenaBytes, arenaBytes);
         } catch (final RuntimeException e) {
-            withLock(() -> reservedBytes -= arenaBytes);
-            throw outOfMemory(arenaBytes, e);
+            budget.refund(arenaBytes);
+            throw budget.outOfMemory(arenaBytes, e);
         }
         lock.lock();
         try {
@@ -610,15 +590,6 @@ public final class PageHeap implements AutoCloseable {
     private static IllegalArgumentException notLive(final long address) {
         return new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not the start of a live "
                 + "run of this heap (an interior address, or freed already)");
-    }
-
-    /** Turns {@code ENOMEM} into {@link PagodaOutOfMemoryError}; rethrows anything else. */
-    private PagodaOutOfMemoryError outOfMemory(final long bytes, final RuntimeException e) {
-        if (e instanceof OsOutOfMemoryException) {
-            return new PagodaOutOfMemoryError("the OS refused memory (ENOMEM); address-space budget", bytes, budget,
-                    reservedBytes, e);
-        }
-        throw e;
     }
 
     private void checkOpen() {
