@@ -68,10 +68,11 @@ public final class Heap implements AutoCloseable {
     private volatile boolean closed;
 
     Heap(final HeapBuilder b) {
-        this.pages = PageHeap.builder().os(b.os() != null ? b.os() : OsMemory.system()).arenaBytes(b.arenaBytes())
-                .addressSpaceBudget(b.budget()).zeroing(b.zeroing()).memoryLimit(b.memoryLimit()).build();
+        final OsMemory os = b.pages().os() != null ? b.pages().os() : OsMemory.system();
+        // 8 KiB pages, the size classes' tuning, unless the OS pages are larger (16 KiB on Apple silicon).
+        this.pages = b.pages().os(os).pageSize(Math.max(8192, os.pageSize())).build();
         this.pageSize = pages.pageSize();
-        this.zeroing = b.zeroing();
+        this.zeroing = b.pages().zeroing();
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             partial.add(new ConcurrentLinkedQueue<>());
         }

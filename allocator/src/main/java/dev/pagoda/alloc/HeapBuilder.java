@@ -2,15 +2,13 @@ package dev.pagoda.alloc;
 
 import dev.pagoda.os.OsMemory;
 
-import java.util.Objects;
-
-/** Configures a {@link Heap}: {@code Heap.builder()...build()}. Every setter checks its argument at once. */
+/**
+ * Configures a {@link Heap}: {@code Heap.builder()...build()}. The settings are those of the {@link PageHeap}
+ * underneath (the heap's pages are 8 KiB, which its size classes are tuned for, or the OS page size where that
+ * is larger); every setter checks its argument at once.
+ */
 public final class HeapBuilder {
-    private OsMemory os;
-    private long arenaBytes = 64L << 20;
-    private long budget = 256L << 30;
-    private boolean zeroing = true;
-    private long memoryLimit = Long.MAX_VALUE;
+    private final PageHeapBuilder pages = PageHeap.builder().pageSize(8192);
 
     HeapBuilder() {
     }
@@ -22,7 +20,7 @@ public final class HeapBuilder {
      * @return this builder
      */
     public HeapBuilder os(final OsMemory os) {
-        this.os = Objects.requireNonNull(os, "os");
+        pages.os(os);
         return this;
     }
 
@@ -34,11 +32,11 @@ public final class HeapBuilder {
      * @throws IllegalArgumentException if not a power of two of at least 4 MiB
      */
     public HeapBuilder arenaBytes(final long bytes) {
-        if (bytes < (4L << 20) || Long.bitCount(bytes) != 1 || bytes > (1L << 40)) {
+        if (bytes < (4L << 20)) {
             throw new IllegalArgumentException("arenaBytes must be a power of two from 4 MiB to 2^40: arenaBytes="
                     + bytes);
         }
-        this.arenaBytes = bytes;
+        pages.arenaBytes(bytes);
         return this;
     }
 
@@ -50,10 +48,7 @@ public final class HeapBuilder {
      * @throws IllegalArgumentException if not positive
      */
     public HeapBuilder addressSpaceBudget(final long bytes) {
-        if (bytes <= 0) {
-            throw new IllegalArgumentException("addressSpaceBudget must be positive: addressSpaceBudget=" + bytes);
-        }
-        this.budget = bytes;
+        pages.addressSpaceBudget(bytes);
         return this;
     }
 
@@ -64,7 +59,7 @@ public final class HeapBuilder {
      * @return this builder
      */
     public HeapBuilder zeroing(final boolean zero) {
-        this.zeroing = zero;
+        pages.zeroing(zero);
         return this;
     }
 
@@ -77,10 +72,7 @@ public final class HeapBuilder {
      * @throws IllegalArgumentException if not positive
      */
     public HeapBuilder memoryLimit(final long bytes) {
-        if (bytes <= 0) {
-            throw new IllegalArgumentException("memoryLimit must be positive: memoryLimit=" + bytes);
-        }
-        this.memoryLimit = bytes;
+        pages.memoryLimit(bytes);
         return this;
     }
 
@@ -94,23 +86,7 @@ public final class HeapBuilder {
         return new Heap(this);
     }
 
-    OsMemory os() {
-        return os;
-    }
-
-    long arenaBytes() {
-        return arenaBytes;
-    }
-
-    long budget() {
-        return budget;
-    }
-
-    boolean zeroing() {
-        return zeroing;
-    }
-
-    long memoryLimit() {
-        return memoryLimit;
+    PageHeapBuilder pages() {
+        return pages;
     }
 }
