@@ -1,7 +1,6 @@
 package dev.pagoda.alloc;
 
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The arenas of a {@link PageHeap} and the two maps between their addresses and the page allocator's page
@@ -13,8 +12,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * the page allocator cannot find a run that crosses from one arena into the next (arenas are aligned to their
  * size but not adjacent). Address to arena is a lock-free
  * lookup in a two-level table indexed by {@code address >>> log2(arenaBytes)}, like Go's {@code arenas}
- * array; page index to arena is a division. Arenas are added under the heap lock and published with
- * volatile writes, so lookups need no lock.
+ * array; page index to arena is a shift. Arenas are added under the heap lock; the slot array is published
+ * with a volatile write, and the address table relies on the rule that an arena is registered before any of its
+ * addresses is handed out (an address found nowhere is simply not this heap's).
  */
 final class Arenas {
     private static final int LEAF_BITS = 10;
@@ -41,11 +41,18 @@ final class Arenas {
         int grownChunks;
         /** Page offset below which pages have been handed out at least once (Go's zeroedBase); heap lock. */
         long zeroedBase;
+        /**
+         * The small-object span each page belongs to, for the {@link Heap} on top (null for page runs). Written
+         * when a span is made or dropped, before any of its addresses is handed out or after all are freed, so a
+         * reader that got an address legitimately sees its span with a plain load.
+         */
+        final Span[] spans;
 
         Arena(final long base, final long firstPage, final int pages) {
             this.base = base;
             this.firstPage = firstPage;
             this.runs = new int[RUNS_PAD + pages];
+            this.spans = new Span[pages];
         }
     }
 
@@ -54,7 +61,11 @@ final class Arenas {
     final long pagesPerArena;
     final long slotPages;
     private final int slotShift;
-    private final AtomicReferenceArray<AtomicReferenceArray<Arena>> table;
+    /**
+     * Arena by {@code address >>> arenaShift}, two levels. Plain arrays: an arena is registered before any of its
+     * addresses is handed out, so whoever holds an address legitimately sees its arena.
+     */
+    private final Arena[][] table;
     private volatile Arena[] bySlot = new Arena[0];
 
     Arenas(final int pageShift, final int arenaShift) {
@@ -63,7 +74,7 @@ final class Arenas {
         this.pagesPerArena = 1L << (arenaShift - pageShift);
         this.slotShift = 64 - Long.numberOfLeadingZeros(pagesPerArena + PageAlloc.CHUNK_PAGES - 1);
         this.slotPages = 1L << slotShift;
-        this.table = new AtomicReferenceArray<>(1 << Math.max(0, ADDRESS_BITS - arenaShift - LEAF_BITS));
+        this.table = new Arena[1 << Math.max(0, ADDRESS_BITS - arenaShift - LEAF_BITS)][];
     }
 
     /** Registers an arena at {@code base} in the next slot; called under the heap lock. */
@@ -72,12 +83,12 @@ final class Arenas {
         final Arena arena = new Arena(base, old.length * slotPages, (int) pagesPerArena);
         final long key = base >>> arenaShift;
         final int l1 = (int) (key >>> LEAF_BITS);
-        AtomicReferenceArray<Arena> leaf = table.get(l1);
+        Arena[] leaf = table[l1];
         if (leaf == null) {
-            leaf = new AtomicReferenceArray<>(1 << LEAF_BITS);
-            table.set(l1, leaf);
+            leaf = new Arena[1 << LEAF_BITS];
+            table[l1] = leaf;
         }
-        leaf.set((int) (key & ((1 << LEAF_BITS) - 1)), arena);
+        leaf[(int) (key & ((1 << LEAF_BITS) - 1))] = arena;
         final Arena[] next = Arrays.copyOf(old, old.length + 1);
         next[old.length] = arena;
         bySlot = next;
@@ -91,11 +102,11 @@ final class Arenas {
         }
         final long key = address >>> arenaShift;
         final long l1 = key >>> LEAF_BITS;
-        if (l1 >= table.length()) {
+        if (l1 >= table.length) {
             return null;
         }
-        final AtomicReferenceArray<Arena> leaf = table.get((int) l1);
-        return leaf == null ? null : leaf.get((int) (key & ((1 << LEAF_BITS) - 1)));
+        final Arena[] leaf = table[(int) l1];
+        return leaf == null ? null : leaf[(int) (key & ((1 << LEAF_BITS) - 1))];
     }
 
     /** The arena owning page index {@code page}. */

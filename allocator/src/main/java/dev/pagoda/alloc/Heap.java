@@ -11,7 +11,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * An off-heap allocator for any size: small objects (up to {@value SizeClasses#MAX_SIZE} bytes) from
@@ -42,14 +41,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * caught once the first free is visible to the second thread.
  */
 public final class Heap implements AutoCloseable {
-    private static final int INDEX_LEAF_BITS = 14;
 
     private final PageHeap pages;
     private final long pageSize;
+    private final int pageShift;
     private final boolean zeroing;
-    /** Span of each page index, two levels, published with volatile writes. */
-    private final AtomicReferenceArray<AtomicReferenceArray<Span>> spanIndex =
-            new AtomicReferenceArray<>(1 << 16);
     /** Spans with free objects and no owner, per size class. */
     private final List<ConcurrentLinkedQueue<Span>> partial = new ArrayList<>(SizeClasses.COUNT);
     private final ThreadSlot<ThreadCache> caches;
@@ -72,6 +68,7 @@ public final class Heap implements AutoCloseable {
         // 8 KiB pages, the size classes' tuning, unless the OS pages are larger (16 KiB on Apple silicon).
         this.pages = b.pages().os(os).pageSize(Math.max(8192, os.pageSize())).build();
         this.pageSize = pages.pageSize();
+        this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.zeroing = b.pages().zeroing();
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             partial.add(new ConcurrentLinkedQueue<>());
@@ -496,40 +493,30 @@ public final class Heap implements AutoCloseable {
     }
 
     private void index(final long base, final long npages, final Span s) {
-        final long first = pages.pageIndexOf(base);
-        for (long p = first; p < first + npages; p++) {
-            final int l1 = (int) (p >>> INDEX_LEAF_BITS);
-            AtomicReferenceArray<Span> leaf = spanIndex.get(l1);
-            if (leaf == null) {
-                spanIndex.compareAndSet(l1, null, new AtomicReferenceArray<>(1 << INDEX_LEAF_BITS));
-                leaf = spanIndex.get(l1);
-            }
-            leaf.set((int) (p & ((1 << INDEX_LEAF_BITS) - 1)), s);
-        }
+        final Arenas.Arena arena = pages.arenaOf(base);
+        final int first = (int) ((base - arena.base) / pageSize);
+        java.util.Arrays.fill(arena.spans, first, first + (int) npages, s);
     }
 
     private void unindex(final Span s) {
-        final long first = pages.pageIndexOf(s.base);
-        for (long p = first; p < first + s.pages; p++) {
-            spanIndex.get((int) (p >>> INDEX_LEAF_BITS)).set((int) (p & ((1 << INDEX_LEAF_BITS) - 1)), null);
-        }
+        final Arenas.Arena arena = pages.arenaOf(s.base);
+        final int first = (int) ((s.base - arena.base) / pageSize);
+        java.util.Arrays.fill(arena.spans, first, first + (int) s.pages, null);
         spans.decrementAndGet();
         classSpans.decrementAndGet(s.sizeClass);
         spanBytes.addAndGet(-s.pages * pageSize);
     }
 
+    /** The span holding {@code address}: one arena lookup and one array load; null for page runs and strangers. */
     private Span spanOf(final long address) {
-        final long p = pages.pageIndexOf(address);
-        if (p < 0 || (p >>> INDEX_LEAF_BITS) >= spanIndex.length()) {
-            return null;
-        }
-        final AtomicReferenceArray<Span> leaf = spanIndex.get((int) (p >>> INDEX_LEAF_BITS));
-        return leaf == null ? null : leaf.get((int) (p & ((1 << INDEX_LEAF_BITS) - 1)));
+        final Arenas.Arena arena = pages.arenaOf(address);
+        return arena == null ? null : arena.spans[(int) ((address - arena.base) >>> pageShift)];
     }
 
     private static int objectIndex(final Span span, final long address) {
         final long offset = address - span.base;
-        final int i = (int) (offset / span.size);
+        // Division by the object size as a multiplication (Go's divMul), exact for every offset in a span.
+        final int i = (int) ((offset * span.divMul) >>> 32);
         if (i * (long) span.size != offset || i >= span.objects) {
             throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is inside an allocation "
                     + "of " + span.size + " bytes, not at its start");

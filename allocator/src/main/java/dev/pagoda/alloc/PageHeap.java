@@ -374,10 +374,9 @@ public final class PageHeap implements AutoCloseable {
         return npages;
     }
 
-    /** The page index of {@code address} if it lies in one of this heap's arenas, else -1. Lock-free. */
-    long pageIndexOf(final long address) {
-        final Arenas.Arena arena = arenas.ofAddress(address);
-        return arena == null ? -1 : arena.firstPage + ((address - arena.base) >>> pageShift);
+    /** The arena holding {@code address}, or null. Lock-free, for the {@link Heap}'s span lookup. */
+    Arenas.Arena arenaOf(final long address) {
+        return arenas.ofAddress(address);
     }
 
     /**

@@ -36,6 +36,8 @@ final class Span {
     final long base;
     final int sizeClass;
     final int size;
+    /** {@code 2^32 / size} rounded up: {@code (offset * divMul) >>> 32 == offset / size} within a span. */
+    final long divMul;
     final int objects;
     final long pages;
     /** Owner-only: set bits are free objects. */
@@ -56,6 +58,7 @@ final class Span {
         this.base = base;
         this.sizeClass = sizeClass;
         this.size = SizeClasses.size(sizeClass);
+        this.divMul = 0xFFFF_FFFFL / size + 1;
         this.pages = pages;
         this.objects = (int) (pages * pageSize / size);
         final int words = (objects + 63) >>> 6;
