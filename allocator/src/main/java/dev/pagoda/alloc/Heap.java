@@ -62,6 +62,8 @@ public final class Heap implements AutoCloseable {
     private final AtomicLongArray retiredRounding = new AtomicLongArray(SizeClasses.COUNT);
     private final Set<ThreadCache> liveCaches = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** Debug mode (null when off): poison, use-after-free checks, allocation sites, leak report. */
+    private final HeapDebug debug;
 
     Heap(final HeapBuilder b) {
         final OsMemory os = b.pages().os() != null ? b.pages().os() : OsMemory.system();
@@ -70,6 +72,7 @@ public final class Heap implements AutoCloseable {
         this.pageSize = pages.pageSize();
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.zeroing = b.pages().zeroing();
+        this.debug = b.debug() ? new HeapDebug() : null;
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             partial.add(new ConcurrentLinkedQueue<>());
         }
@@ -118,10 +121,9 @@ public final class Heap implements AutoCloseable {
             throw new IllegalArgumentException("size must be between 1 and " + (Long.MAX_VALUE - pageSize)
                     + ": size=" + size);
         }
-        if (size <= SizeClasses.MAX_SIZE) {
-            return allocateSmall(SizeClasses.classOf(size), size);
-        }
-        return pages.allocate((size + pageSize - 1) / pageSize);
+        final long address = size <= SizeClasses.MAX_SIZE ? allocateSmall(SizeClasses.classOf(size), size)
+                : pages.allocate((size + pageSize - 1) / pageSize);
+        return debug != null ? debug.record(address) : address;
     }
 
     /**
@@ -143,6 +145,11 @@ public final class Heap implements AutoCloseable {
         if (alignment <= 16) {
             return allocate(size);
         }
+        final long address = allocateAligned(size, alignment);
+        return debug != null ? debug.record(address) : address;
+    }
+
+    private long allocateAligned(final long size, final long alignment) {
         if (size <= 0 || size > Long.MAX_VALUE - Math.max(alignment, pageSize)) {
             throw new IllegalArgumentException("size must be positive and leave room for the alignment: size="
                     + size + ", alignment=" + alignment);
@@ -179,6 +186,9 @@ public final class Heap implements AutoCloseable {
                 span.freshIndex = i + 1;
             }
             final long address = span.base + (long) i * span.size;
+            if (debug != null && !fresh) {
+                debug.checkPoison(span, i, address);
+            }
             if (zeroing && !fresh) {
                 Zero.zero(address, span.size);
             }
@@ -261,9 +271,19 @@ public final class Heap implements AutoCloseable {
                 throw new IllegalArgumentException("address must not be 0");
             }
             pages.free(address);
+            if (debug != null) {
+                debug.forget(address);
+            }
             return;
         }
         final int i = objectIndex(span, address);
+        if (debug != null) {
+            if (!span.isLive(i)) {
+                throw doubleFree(address);
+            }
+            debug.poison(address, span.size);
+            debug.forget(address);
+        }
         final Object owner = span.owner();
         final ThreadCache mine = Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
         if (owner != null && owner == mine) {
@@ -454,6 +474,9 @@ public final class Heap implements AutoCloseable {
             return;
         }
         closed = true;
+        if (debug != null) {
+            debug.reportLeaks(this);
+        }
         caches.close();
         pages.close();
     }
@@ -490,6 +513,20 @@ public final class Heap implements AutoCloseable {
                 detach(s);
             }
         }
+    }
+
+    /**
+     * The allocations not yet freed, with the stack of the thread that made each: the leak report of a heap built
+     * with {@code debug(true)}.
+     *
+     * @return a snapshot, in no particular order
+     * @throws IllegalStateException if the heap was not built with {@code debug(true)}
+     */
+    public java.util.List<LiveAllocation> liveAllocations() {
+        if (debug == null) {
+            throw new IllegalStateException("live allocations are recorded only by a heap built with debug(true)");
+        }
+        return debug.liveAllocations(this);
     }
 
     private void index(final long base, final long npages, final Span s) {

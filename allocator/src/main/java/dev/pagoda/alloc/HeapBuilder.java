@@ -9,6 +9,7 @@ import dev.pagoda.os.OsMemory;
  */
 public final class HeapBuilder {
     private final PageHeapBuilder pages = PageHeap.builder().pageSize(8192);
+    private boolean debug;
 
     HeapBuilder() {
     }
@@ -77,6 +78,23 @@ public final class HeapBuilder {
     }
 
     /**
+     * Debug mode, off by default: freed small objects are filled with a poison pattern that is checked when the
+     * object is handed out again (a write after free then throws {@link IllegalStateException} naming the object);
+     * runs larger than an arena get guard pages that fault on access; every allocation records the stack that
+     * made it ({@link Heap#liveAllocations()}), and closing the heap with allocations still live logs a leak
+     * report (to the {@link System.Logger} {@code dev.pagoda.alloc}, level WARNING). Costs a stack trace per
+     * allocation and a fill and a check per small object: for tests and debugging only.
+     *
+     * @param on true for debug mode
+     * @return this builder
+     */
+    public HeapBuilder debug(final boolean on) {
+        this.debug = on;
+        pages.guardPages(on);
+        return this;
+    }
+
+    /**
      * Creates the heap. Nothing is reserved until the first allocation.
      *
      * @return the heap
@@ -88,5 +106,9 @@ public final class HeapBuilder {
 
     PageHeapBuilder pages() {
         return pages;
+    }
+
+    boolean debug() {
+        return debug;
     }
 }

@@ -7,50 +7,66 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Runs larger than an arena: each gets a dedicated reservation, mapped and made Ready at once (so it reads as
  * zero), and unmapped when freed, as Go does for huge spans that could not fit an arena. They are rare and
- * large, so a concurrent map from address to size is plenty.
+ * large, so a concurrent map from address to run is plenty.
+ *
+ * <p>With guard pages (a debug option) each run's reservation has one extra guard on each side that stays
+ * Reserved ({@code PROT_NONE}): an overrun or underrun faults at once instead of corrupting a neighbour.
  */
 final class LargeRuns {
-    private final OsMemory os;
-    private final ConcurrentHashMap<Long, Long> runs = new ConcurrentHashMap<>();
+    /** One run: its usable bytes, and the reservation around it (the same range without guards). */
+    private record Run(long bytes, long base, long total) {
+    }
 
-    LargeRuns(final OsMemory os) {
+    private final OsMemory os;
+    private final boolean guards;
+    private final ConcurrentHashMap<Long, Run> runs = new ConcurrentHashMap<>();
+
+    LargeRuns(final OsMemory os, final boolean guards) {
         this.os = os;
+        this.guards = guards;
+    }
+
+    /** The address space a run of {@code bytes} at {@code alignment} takes, guards included. */
+    long reservation(final long bytes, final long alignment) {
+        return guards ? bytes + 2 * alignment : bytes;
     }
 
     /** Reserves, maps and readies {@code bytes} at a multiple of {@code alignment}; undoes everything on failure. */
     long allocate(final long bytes, final long alignment) {
-        final long address = os.reserveAligned(bytes, alignment);
+        final long total = reservation(bytes, alignment);
+        final long base = os.reserveAligned(total, alignment);
+        final long address = guards ? base + alignment : base;
         try {
             os.map(address, bytes);
             os.used(address, bytes);
         } catch (final RuntimeException e) {
-            os.free(address, bytes);
+            os.free(base, total);
             throw e;
         }
-        runs.put(address, bytes);
+        runs.put(address, new Run(bytes, base, total));
         return address;
     }
 
-    /** Unmaps the run at {@code address}; returns its size, or -1 if no large run starts there. */
+    /** Unmaps the run at {@code address}; returns its reservation's size, or -1 if no large run starts there. */
     long free(final long address) {
-        final Long bytes = runs.remove(address);
-        if (bytes == null) {
+        final Run run = runs.remove(address);
+        if (run == null) {
             return -1;
         }
-        os.free(address, bytes);
-        return bytes;
+        os.free(run.base, run.total);
+        return run.total;
     }
 
-    /** The size of the run at {@code address}, or -1. */
+    /** The usable size of the run at {@code address}, or -1. */
     long size(final long address) {
-        final Long bytes = runs.get(address);
-        return bytes == null ? -1 : bytes;
+        final Run run = runs.get(address);
+        return run == null ? -1 : run.bytes;
     }
 
     long bytes() {
         long sum = 0;
-        for (final long b : runs.values()) {
-            sum += b;
+        for (final Run r : runs.values()) {
+            sum += r.bytes;
         }
         return sum;
     }
@@ -61,8 +77,8 @@ final class LargeRuns {
 
     /** Unmaps every run (heap close). */
     void freeAll() {
-        for (final var e : runs.entrySet()) {
-            os.free(e.getKey(), e.getValue());
+        for (final Run r : runs.values()) {
+            os.free(r.base, r.total);
         }
         runs.clear();
     }

@@ -82,7 +82,7 @@ public final class PageHeap implements AutoCloseable {
         }
         this.releasedReadsZero = !os.needZeroAfterUnused();
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
-        this.large = new LargeRuns(os);
+        this.large = new LargeRuns(os, b.guardPages());
         this.releaser = new Releaser(lock, pages, arenas, os, pageShift, b.memoryLimit());
         this.caches = b.pageCaches() ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
     }
@@ -302,11 +302,12 @@ public final class PageHeap implements AutoCloseable {
 
     private long allocateLarge(final long bytes, final long alignment) {
         releaser.reserveReady(bytes);
-        budget.charge(bytes);
+        final long reservation = large.reservation(bytes, alignment);
+        budget.charge(reservation);
         try {
             return large.allocate(bytes, alignment);
         } catch (final RuntimeException e) {
-            budget.refund(bytes);
+            budget.refund(reservation);
             throw budget.outOfMemory(bytes, e);
         }
     }

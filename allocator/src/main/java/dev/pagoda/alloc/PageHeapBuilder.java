@@ -16,6 +16,7 @@ public final class PageHeapBuilder {
     private boolean zeroing = true;
     private boolean pageCaches = true;
     private long memoryLimit = Long.MAX_VALUE;
+    private boolean guardPages;
 
     PageHeapBuilder() {
     }
@@ -116,6 +117,18 @@ public final class PageHeapBuilder {
     }
 
     /**
+     * Whether runs larger than an arena get a guard page range on each side that faults on access (a debug
+     * aid: an overrun crashes at the faulting instruction instead of corrupting memory). Off by default.
+     *
+     * @param guards true to add guards
+     * @return this builder
+     */
+    public PageHeapBuilder guardPages(final boolean guards) {
+        this.guardPages = guards;
+        return this;
+    }
+
+    /**
      * Creates the heap. Nothing is reserved until the first allocation.
      *
      * @return the heap
@@ -153,5 +166,9 @@ public final class PageHeapBuilder {
 
     long memoryLimit() {
         return memoryLimit;
+    }
+
+    boolean guardPages() {
+        return guardPages;
     }
 }
