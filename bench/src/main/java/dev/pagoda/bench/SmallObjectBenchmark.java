@@ -45,7 +45,7 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Zeroing</b> ({@code *_zero_*}): the default heap, which zeroes ({@code pagoda}), against
  * {@code calloc(1, size)}/{@code free} ({@code calloc}), a new {@code Arena.ofConfined()} per operation,
  * {@code allocate(size, 16)}, {@code close()} ({@code arena}), and {@code ByteBuffer.allocateDirect(size)}
- * ({@code allocateDirect}), which cannot be freed explicitly without {@code sun.misc.Unsafe}: it is dropped,
+ * ({@code allocateDirect}), which cannot be freed explicitly without the JDK's internal {@code Unsafe}: it is dropped,
  * and its Cleaner frees it after a GC. It runs only up to 4 KiB, since at larger sizes direct memory fills up
  * faster than GCs free it and every allocation ends up waiting in {@code Bits.reserveMemory}.
  *
