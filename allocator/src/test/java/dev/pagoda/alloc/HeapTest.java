@@ -4,7 +4,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
-import org.junit.jupiter.api.function.Executable;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,11 +15,9 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The general-purpose heap on the real kernel: sizes, zeroing, alignment, threads and the misuse catalogue. */
+/** The general-purpose heap on the real kernel: sizes, zeroing, alignment, threads (misuse: verify's HeapMisuseTest). */
 @EnabledOnOs(OS.LINUX)
 class HeapTest {
     private final Heap heap = Heap.create();
@@ -194,93 +191,6 @@ class HeapTest {
         for (int i = 6; i < a.length; i++) {
             heap.free(a[i]);
         }
-    }
-
-    // ------------------------------------------------------------------ the misuse catalogue
-
-    @Test
-    void shouldRefuseFreeOfZero() {
-        assertRefused(() -> heap.free(0), "must not be 0");
-    }
-
-    @Test
-    void shouldRefuseFreeOfAnAddressNeverAllocated() {
-        heap.allocate(16);
-        assertRefused(() -> heap.free(0x1234_5000L), "not allocated by this heap");
-    }
-
-    @Test
-    void shouldRefuseFreeOfAnInteriorAddress() {
-        final long a = heap.allocate(100);
-        assertRefused(() -> heap.free(a + 16), "inside an allocation");
-        final long b = heap.allocate(100_000);
-        assertRefused(() -> heap.free(b + 8192), "not the start of a live run");
-        heap.free(a);
-        heap.free(b);
-    }
-
-    @Test
-    void shouldRefuseFreeOfAnAddressFromAnotherHeap() {
-        try (Heap other = Heap.create()) {
-            final long a = other.allocate(64);
-            assertRefused(() -> heap.free(a), "not allocated by this heap");
-            other.free(a);
-        }
-    }
-
-    @Test
-    void shouldRefuseADoubleFreeOnTheSameThreadAndAcrossThreads() throws Exception {
-        final long a = heap.allocate(32);
-        heap.free(a);
-        assertRefused(() -> heap.free(a), "not a live allocation");
-        final long b = heap.allocate(32);
-        final Throwable[] seen = new Throwable[1];
-        final Thread t = Thread.ofPlatform().start(() -> {
-            heap.free(b);
-            try {
-                heap.free(b);
-            } catch (final IllegalArgumentException e) {
-                seen[0] = e;
-            }
-        });
-        t.join();
-        assertTrue(seen[0] != null && seen[0].getMessage().contains("not a live allocation"));
-        final long c = heap.allocate(300_000);
-        heap.free(c);
-        assertRefused(() -> heap.free(c), "freed already");
-        heap.checkInvariants();
-        assertNotEquals(0, heap.allocate(32), "still usable");
-    }
-
-    @Test
-    void shouldRefuseBadSizesAndAlignments() {
-        assertRefused(() -> heap.allocate(0), "size=0");
-        assertRefused(() -> heap.allocate(-1), "size=-1");
-        assertRefused(() -> heap.allocate(Long.MAX_VALUE), "size=" + Long.MAX_VALUE);
-        assertRefused(() -> heap.allocate(64, 3), "alignment=3");
-        assertRefused(() -> heap.allocate(64, 0), "alignment=0");
-        assertRefused(() -> heap.allocate(Long.MAX_VALUE - 10, 4096), "leave room for the alignment");
-        final long a = heap.allocate(64);
-        assertRefused(() -> heap.reallocate(a, 0), "newSize=0");
-        assertRefused(() -> heap.usableSize(a + 16), "inside an allocation");
-        heap.free(a);
-        assertRefused(() -> heap.usableSize(a), "not a live allocation");
-    }
-
-    @Test
-    void shouldRefuseUseOfAClosedHeap() {
-        final Heap h = Heap.create();
-        final long a = h.allocate(10);
-        h.close();
-        assertThrows(IllegalStateException.class, () -> h.allocate(10));
-        assertThrows(IllegalStateException.class, () -> h.allocate(10, 64));
-        assertThrows(IllegalStateException.class, () -> h.free(a));
-        h.close();
-    }
-
-    private static void assertRefused(final Executable call, final String part) {
-        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(part), () -> "message \"" + e.getMessage() + "\" lacks \"" + part + "\"");
     }
 
     @SuppressWarnings("restricted")
