@@ -30,7 +30,7 @@ final class HeapChecker {
     PageHeapStats stats(final List<PageCache> caches, final LargeRuns large) {
         long cached = 0;
         for (final PageCache c : caches) {
-            cached += c.pages();
+            cached += c.pages() + c.stash.pages();
         }
         final Arenas.Arena[] all = arenas.all();
         final long arenaBytes = arenas.pagesPerArena << pageShift;
@@ -49,7 +49,15 @@ final class HeapChecker {
         pages.checkInvariants();
         long cached = 0;
         for (final PageCache c : caches) {
-            cached += c.pages();
+            cached += c.pages() + c.stash.pages();
+            for (int i = 0; i < c.stash.count(); i++) {
+                for (int k = 0; k < c.stash.length(i); k++) {
+                    if (!pages.isAllocated(c.stash.first(i) + k)) {
+                        throw new IllegalStateException("a kept run's page " + (c.stash.first(i) + k)
+                                + " is free in the page allocator");
+                    }
+                }
+            }
             for (long m = c.freeMask(); m != 0; m &= m - 1) {
                 if (!pages.isAllocated(c.base() + Long.numberOfTrailingZeros(m))) {
                     throw new IllegalStateException("cached page " + (c.base() + Long.numberOfTrailingZeros(m))
@@ -102,6 +110,11 @@ final class HeapChecker {
                 for (final PageCache c : caches) {
                     if (page >= c.base() && page < c.base() + Long.SIZE && (c.freeMask() >>> (page - c.base()) & 1) != 0) {
                         throw new IllegalStateException("page " + page + " is both in a live run and in a cache");
+                    }
+                    for (int s = 0; s < c.stash.count(); s++) {
+                        if (page >= c.stash.first(s) && page < c.stash.first(s) + c.stash.length(s)) {
+                            throw new IllegalStateException("page " + page + " is both in a live run and a kept run");
+                        }
                     }
                 }
             }

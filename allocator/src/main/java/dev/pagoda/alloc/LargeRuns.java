@@ -19,11 +19,15 @@ final class LargeRuns {
 
     private final OsMemory os;
     private final boolean guards;
+    private final AddressBudget budget;
+    private final Releaser releaser;
     private final ConcurrentHashMap<Long, Run> runs = new ConcurrentHashMap<>();
 
-    LargeRuns(final OsMemory os, final boolean guards) {
+    LargeRuns(final OsMemory os, final boolean guards, final AddressBudget budget, final Releaser releaser) {
         this.os = os;
         this.guards = guards;
+        this.budget = budget;
+        this.releaser = releaser;
     }
 
     /** The address space a run of {@code bytes} at {@code alignment} takes, guards included. */
@@ -31,20 +35,29 @@ final class LargeRuns {
         return guards ? bytes + 2 * alignment : bytes;
     }
 
-    /** Reserves, maps and readies {@code bytes} at a multiple of {@code alignment}; undoes everything on failure. */
+    /**
+     * Reserves, maps and readies {@code bytes} at a multiple of {@code alignment}, within the memory limit and
+     * the address-space budget; undoes everything on failure ({@link PagodaOutOfMemoryError} for ENOMEM).
+     */
     long allocate(final long bytes, final long alignment) {
+        releaser.reserveReady(bytes);
         final long total = reservation(bytes, alignment);
-        final long base = os.reserveAligned(total, alignment);
-        final long address = guards ? base + alignment : base;
+        budget.charge(total);
+        long base = 0;
         try {
+            base = os.reserveAligned(total, alignment);
+            final long address = guards ? base + alignment : base;
             os.map(address, bytes);
             os.used(address, bytes);
+            runs.put(address, new Run(bytes, base, total));
+            return address;
         } catch (final RuntimeException e) {
-            os.free(base, total);
-            throw e;
+            if (base != 0) {
+                os.free(base, total);
+            }
+            budget.refund(total);
+            throw budget.outOfMemory(bytes, e);
         }
-        runs.put(address, new Run(bytes, base, total));
-        return address;
     }
 
     /** Unmaps the run at {@code address}; returns its reservation's size, or -1 if no large run starts there. */

@@ -18,6 +18,8 @@ public final class PageCache {
     public static final int MAX_PAGES = 15;
 
     private final boolean releasedReadsZero;
+    /** Longer freed runs kept for reuse, beside the group (see {@link RunStash}). */
+    final RunStash stash = new RunStash();
     private long base = -1;
     private long free;
     private long released;

@@ -34,7 +34,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Threads.</b> All methods are thread-safe. Runs of up to {@value PageCache#MAX_PAGES} pages are served by
  * a per-thread {@link PageCache} without the heap lock (platform threads only: virtual threads, which may
  * number millions, go to the heap directly), and a run freed by the thread whose cache it came from goes
- * back to that cache. Any thread may free any run. A thread's cache is flushed back to the heap when the
+ * back to that cache; a thread also keeps a few freed runs of 16 to 128 pages for its next request of the
+ * same length. Any thread may free any run. A thread's cache is flushed back to the heap when the
  * thread ends and when {@link #releaseToOs()} runs. No system call is made while the heap lock is held.
  */
 public final class PageHeap implements AutoCloseable {
@@ -82,8 +83,8 @@ public final class PageHeap implements AutoCloseable {
         }
         this.releasedReadsZero = !os.needZeroAfterUnused();
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
-        this.large = new LargeRuns(os, b.guardPages());
         this.releaser = new Releaser(lock, pages, arenas, os, pageShift, b.memoryLimit());
+        this.large = new LargeRuns(os, b.guardPages(), budget, releaser);
         this.caches = b.pageCaches() ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
     }
 
@@ -131,12 +132,28 @@ public final class PageHeap implements AutoCloseable {
         }
         checkOpen();
         if (npages > arenas.pagesPerArena) {
-            return allocateLarge(npages << pageShift, pageSize);
+            return large.allocate(npages << pageShift, pageSize);
         }
         if (npages <= PageCache.MAX_PAGES && caches != null) {
             final PageCache cache = caches.mine();
             if (cache != null) {
                 return allocateCached(cache, (int) npages, zeroed);
+            }
+        }
+        if (npages <= RunStash.MAX_PAGES && caches != null) {
+            final PageCache cache = caches.mineIfPresent();
+            if (cache != null) {
+                final long page;
+                synchronized (cache) {
+                    page = cache.stash.take((int) npages);
+                }
+                if (page >= 0) {
+                    final long address = recordRun(page, npages);
+                    if (zeroed) {
+                        Zero.zero(address, npages << pageShift); // a kept run was used: it is dirty
+                    }
+                    return address;
+                }
             }
         }
         return allocateDirect(npages, zeroed);
@@ -297,19 +314,7 @@ public final class PageHeap implements AutoCloseable {
                     + ": npages=" + npages);
         }
         checkOpen();
-        return allocateLarge(npages << pageShift, alignment);
-    }
-
-    private long allocateLarge(final long bytes, final long alignment) {
-        releaser.reserveReady(bytes);
-        final long reservation = large.reservation(bytes, alignment);
-        budget.charge(reservation);
-        try {
-            return large.allocate(bytes, alignment);
-        } catch (final RuntimeException e) {
-            budget.refund(reservation);
-            throw budget.outOfMemory(bytes, e);
-        }
+        return large.allocate(npages << pageShift, alignment);
     }
 
     /**
@@ -337,11 +342,11 @@ public final class PageHeap implements AutoCloseable {
             throw notLive(address);
         }
         final long page = arena.firstPage + offset;
-        if (npages <= PageCache.MAX_PAGES && caches != null) {
+        if (npages <= RunStash.MAX_PAGES && caches != null) {
             final PageCache cache = caches.mineIfPresent();
             if (cache != null) {
                 synchronized (cache) {
-                    if (cache.free(page, npages)) {
+                    if (npages <= PageCache.MAX_PAGES ? cache.free(page, npages) : cache.stash.put(page, npages)) {
                         return;
                     }
                 }
@@ -484,6 +489,11 @@ public final class PageHeap implements AutoCloseable {
         try {
             if (!closed) {
                 pages.flush(cache);
+                final RunStash stash = cache.stash;
+                for (int i = 0; i < stash.count(); i++) {
+                    pages.freeRange(stash.first(i), stash.length(i), false);
+                }
+                stash.clear();
             }
         } finally {
             lock.unlock();

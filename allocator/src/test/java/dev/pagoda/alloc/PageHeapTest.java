@@ -103,6 +103,23 @@ class PageHeapTest {
     }
 
     @Test
+    void shouldKeepAFewLongerFreedRunsPerThreadForTheSameLength() {
+        heap.allocate(1); // this thread now has a cache
+        final long a = heap.allocate(64);
+        heap.free(a);
+        assertEquals(64 * PAGE, heap.stats().cachedBytes() - 63 * PAGE, "the run is kept, beside the group's 63");
+        heap.checkInvariants();
+        assertEquals(a, heap.allocate(64), "the same length takes it back");
+        final long b = heap.allocate(200);
+        heap.free(b);
+        assertEquals(63 * PAGE, heap.stats().cachedBytes(), "runs over 128 pages are not kept");
+        heap.free(a);
+        heap.releaseToOs();
+        assertEquals(0, heap.stats().cachedBytes(), "releaseToOs takes kept runs back too");
+        heap.checkInvariants();
+    }
+
+    @Test
     void shouldServeRunsSpanningSeveralChunks() {
         final long a = heap.allocate(1500);
         assertEquals(1500, heap.pages(a));
