@@ -141,7 +141,7 @@ public final class PageHeap implements AutoCloseable {
             }
         }
         if (npages <= RunStash.MAX_PAGES && caches != null) {
-            final PageCache cache = caches.mineIfPresent();
+            final PageCache cache = caches.mine();
             if (cache != null) {
                 final long page;
                 synchronized (cache) {
