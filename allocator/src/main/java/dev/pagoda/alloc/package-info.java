@@ -21,7 +21,8 @@
  *   one chunk's bitmap: {@code O(levels)}, not a scan. Metadata grows with the slots in use.</li>
  *   <li><b>Page caches</b> ({@link dev.pagoda.alloc.PageCache}). Each platform thread takes a whole 64-page
  *   group from the allocator and serves runs of up to 15 pages from it with a few bit operations and no
- *   lock. Runs the thread frees go back into its cache when they lie in its group.</li>
+ *   lock. Runs the thread frees go back into its cache when they lie in its group, and up to four freed runs of
+ *   16 to 128 pages are kept for the thread's next request of the same length ({@code RunStash}).</li>
  *   <li><b>Large runs.</b> A run longer than an arena gets a dedicated reservation, unmapped when freed.</li>
  * </ul>
  *
@@ -79,7 +80,7 @@
  * {@link java.lang.foreign.Arena} whose segments the JDK itself invalidates when it is closed.
  *
  * <h2>Invariants</h2>
- * With {@code G} grown pages, {@code U} pages in live runs, {@code C} pages in caches, {@code F} free resident
+ * With {@code G} grown pages, {@code U} pages in live runs, {@code C} pages in caches (groups and kept runs), {@code F} free resident
  * and {@code R} released pages, and {@code L} bytes of large runs, at every moment the heap lock is free:
  * <pre>
  *   G = U + C + F + R                           every grown page is in exactly one state
