@@ -52,13 +52,12 @@ public final class PageHeap implements AutoCloseable {
 
     /** Guards the page allocator, arena growth marks and the reserved-bytes count. Never held across a syscall. */
     private final ReentrantLock lock = new ReentrantLock();
-    /** Serialises growth, which maps memory without the heap lock. */
-    private final ReentrantLock growLock = new ReentrantLock();
     private final PageAlloc pages = new PageAlloc();
     private final Arenas arenas;
     private final LargeRuns large;
     private final PageCaches caches;
     private final Releaser releaser;
+    private final HeapGrowth growth;
     private volatile boolean closed;
 
     PageHeap(final PageHeapBuilder b) {
@@ -85,6 +84,7 @@ public final class PageHeap implements AutoCloseable {
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
         this.releaser = new Releaser(lock, pages, arenas, os, pageShift, b.memoryLimit());
         this.large = new LargeRuns(os, b.guardPages(), budget, releaser);
+        this.growth = new HeapGrowth(lock, pages, arenas, os, budget, arenaBytes, chunkBytes, this::checkOpen);
         this.caches = b.pageCaches() ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
     }
 
@@ -205,7 +205,7 @@ public final class PageHeap implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            grow(npages);
+            growth.grow(npages);
         }
         final long releasedBytes = (long) Long.bitCount(cache.releasedMask()) << pageShift;
         if (releasedBytes > 0) {
@@ -252,7 +252,7 @@ public final class PageHeap implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            grow(npages);
+            growth.grow(npages);
         }
         final long address = recordRun(page, npages);
         final long bytes = npages << pageShift;
@@ -422,67 +422,6 @@ public final class PageHeap implements AutoCloseable {
         releaser.memoryLimit(bytes);
     }
 
-    /** Maps enough new chunks for a run of {@code npages}, reserving a new arena if no arena has room. */
-    private void grow(final long npages) {
-        final int needChunks = (int) ((npages + PageAlloc.CHUNK_PAGES - 1) / PageAlloc.CHUNK_PAGES);
-        final int chunksPerArena = (int) (arenas.pagesPerArena / PageAlloc.CHUNK_PAGES);
-        growLock.lock();
-        try {
-            Arenas.Arena arena = null;
-            lock.lock();
-            try {
-                checkOpen();
-                if (pages.find(npages) >= 0) {
-                    return; // another thread grew the heap meanwhile
-                }
-                for (final Arenas.Arena a : arenas.all()) {
-                    if (chunksPerArena - a.grownChunks >= needChunks) {
-                        arena = a;
-                        break;
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-            if (arena == null) {
-                budget.charge(arenaBytes);
-                arena = newArena();
-            }
-            final long firstChunk = arena.grownChunks;
-            try {
-                os.map(arena.base + firstChunk * chunkBytes, needChunks * chunkBytes);
-            } catch (final RuntimeException e) {
-                throw budget.outOfMemory(needChunks * chunkBytes, e);
-            }
-            final Arenas.Arena grown = arena;
-            withLock(() -> {
-                grown.grownChunks += needChunks;
-                pages.grow(grown.firstPage + firstChunk * PageAlloc.CHUNK_PAGES,
-                        (long) needChunks * PageAlloc.CHUNK_PAGES);
-            });
-        } finally {
-            growLock.unlock();
-        }
-    }
-
-    /** Reserves and registers a new arena; the budget was already charged. Called under the grow lock only. */
-    private Arenas.Arena newArena() {
-        final long base;
-        try {
-            base = os.reserveAligned(arenaBytes, arenaBytes);
-        } catch (final RuntimeException e) {
-            budget.refund(arenaBytes);
-            throw budget.outOfMemory(arenaBytes, e);
-        }
-        lock.lock();
-        try {
-            pages.ensureCapacity(arenas.pagesFor(arenas.all().length + 1));
-            return arenas.add(base);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Returns a cache's pages to the page allocator; called with the cache's monitor held. */
     private void flushUnderLock(final PageCache cache) {
         lock.lock();
@@ -563,7 +502,7 @@ public final class PageHeap implements AutoCloseable {
      */
     @Override
     public void close() {
-        growLock.lock();
+        growth.lock().lock();
         try {
             if (closed) {
                 return;
@@ -577,7 +516,7 @@ public final class PageHeap implements AutoCloseable {
             }
             large.freeAll();
         } finally {
-            growLock.unlock();
+            growth.lock().unlock();
         }
     }
 

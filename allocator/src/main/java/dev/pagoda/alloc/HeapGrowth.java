@@ -1,0 +1,110 @@
+package dev.pagoda.alloc;
+
+import dev.pagoda.os.OsMemory;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * How a {@link PageHeap} grows, after Go's {@code mheap.grow}: map the next unmapped chunks of an arena with room
+ * (Reserved → Prepared), or reserve a new aligned arena within the address-space budget first, then hand the
+ * chunks to the page allocator as free and released. Growth is serialised by its own lock, and the system calls
+ * run with the heap lock released, so allocations from free pages never wait for an {@code mmap}.
+ */
+final class HeapGrowth {
+    private final ReentrantLock growLock = new ReentrantLock();
+    private final ReentrantLock lock;
+    private final PageAlloc pages;
+    private final Arenas arenas;
+    private final OsMemory os;
+    private final AddressBudget budget;
+    private final long arenaBytes;
+    private final long chunkBytes;
+    private final Runnable checkOpen;
+
+    HeapGrowth(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
+               final AddressBudget budget, final long arenaBytes, final long chunkBytes, final Runnable checkOpen) {
+        this.lock = lock;
+        this.pages = pages;
+        this.arenas = arenas;
+        this.os = os;
+        this.budget = budget;
+        this.arenaBytes = arenaBytes;
+        this.chunkBytes = chunkBytes;
+        this.checkOpen = checkOpen;
+    }
+
+    /** The lock that serialises growth; the heap's close takes it too. */
+    ReentrantLock lock() {
+        return growLock;
+    }
+
+    /** Maps enough new chunks for a run of {@code npages}, reserving a new arena if no arena has room. */
+    void grow(final long npages) {
+        final int needChunks = (int) ((npages + PageAlloc.CHUNK_PAGES - 1) / PageAlloc.CHUNK_PAGES);
+        final int chunksPerArena = (int) (arenas.pagesPerArena / PageAlloc.CHUNK_PAGES);
+        growLock.lock();
+        try {
+            Arenas.Arena arena = null;
+            lock.lock();
+            try {
+                checkOpen.run();
+                if (pages.find(npages) >= 0) {
+                    return; // another thread grew the heap meanwhile
+                }
+                for (final Arenas.Arena a : arenas.all()) {
+                    if (chunksPerArena - a.grownChunks >= needChunks) {
+                        arena = a;
+                        break;
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (arena == null) {
+                budget.charge(arenaBytes);
+                arena = newArena();
+            }
+            final long firstChunk = arena.grownChunks;
+            try {
+                os.map(arena.base + firstChunk * chunkBytes, needChunks * chunkBytes);
+            } catch (final RuntimeException e) {
+                throw budget.outOfMemory(needChunks * chunkBytes, e);
+            }
+            final Arenas.Arena grown = arena;
+            withLock(() -> {
+                grown.grownChunks += needChunks;
+                pages.grow(grown.firstPage + firstChunk * PageAlloc.CHUNK_PAGES,
+                        (long) needChunks * PageAlloc.CHUNK_PAGES);
+            });
+        } finally {
+            growLock.unlock();
+        }
+    }
+
+    /** Reserves and registers a new arena; the budget was already charged. Called under the grow lock only. */
+    private Arenas.Arena newArena() {
+        final long base;
+        try {
+            base = os.reserveAligned(arenaBytes, arenaBytes);
+        } catch (final RuntimeException e) {
+            budget.refund(arenaBytes);
+            throw budget.outOfMemory(arenaBytes, e);
+        }
+        lock.lock();
+        try {
+            pages.ensureCapacity(arenas.pagesFor(arenas.all().length + 1));
+            return arenas.add(base);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void withLock(final Runnable action) {
+        lock.lock();
+        try {
+            action.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+}
