@@ -71,7 +71,7 @@ final class HeapGrowth {
                 throw budget.outOfMemory(needChunks * chunkBytes, e);
             }
             final Arenas.Arena grown = arena;
-            withLock(() -> {
+            Locks.locked(lock, () -> {
                 grown.grownChunks += needChunks;
                 pages.grow(grown.firstPage + firstChunk * PageAlloc.CHUNK_PAGES,
                         (long) needChunks * PageAlloc.CHUNK_PAGES);
@@ -99,12 +99,4 @@ final class HeapGrowth {
         }
     }
 
-    private void withLock(final Runnable action) {
-        lock.lock();
-        try {
-            action.run();
-        } finally {
-            lock.unlock();
-        }
-    }
 }

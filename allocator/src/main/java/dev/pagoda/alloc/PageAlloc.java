@@ -517,31 +517,28 @@ public final class PageAlloc {
     }
 
     private boolean allFree(final long first, final long npages) {
-        final long end = first + npages;
-        for (long p = first; p < end; ) {
-            final int w = (int) (p >>> 6);
-            final int bit = (int) (p & 63);
-            final int n = (int) Math.min(64 - bit, end - p);
-            if ((alloc[w] & Bitmaps.mask(bit, n)) != 0) {
-                return false;
-            }
-            p += n;
-        }
-        return true;
+        return allocatedIn(first, npages) == 0;
     }
 
     private boolean allAllocated(final long first, final long npages) {
-        final long end = first + npages;
-        for (long p = first; p < end; ) {
-            final int w = (int) (p >>> 6);
-            final int bit = (int) (p & 63);
-            final int n = (int) Math.min(64 - bit, end - p);
-            final long m = Bitmaps.mask(bit, n);
-            if ((alloc[w] & m) != m || !grown[w / CHUNK_WORDS]) {
+        for (long c = first / CHUNK_PAGES; c <= (first + npages - 1) / CHUNK_PAGES; c++) {
+            if (!grown[(int) c]) {
                 return false;
             }
+        }
+        return allocatedIn(first, npages) == npages;
+    }
+
+    /** How many pages of {@code [first, first + npages)} are allocated, a word at a time. */
+    private long allocatedIn(final long first, final long npages) {
+        final long end = first + npages;
+        long count = 0;
+        for (long p = first; p < end; ) {
+            final int bit = (int) (p & 63);
+            final int n = (int) Math.min(64 - bit, end - p);
+            count += Long.bitCount(alloc[(int) (p >>> 6)] & Bitmaps.mask(bit, n));
             p += n;
         }
-        return true;
+        return count;
     }
 }

@@ -283,7 +283,7 @@ public final class PageHeap implements AutoCloseable {
     private void undoDirect(final long page, final long address, final long npages) {
         final Arenas.Arena arena = arenas.ofPage(page);
         RUNS.setRelease(arena.runs, (int) (page - arena.firstPage) + Arenas.RUNS_PAD, 0);
-        withLock(() -> {
+        Locks.locked(lock, () -> {
             for (long i = 0; i < npages; i++) {
                 pages.freeRange(page + i, 1, os.stateOf(address + (i << pageShift)) == MemState.PREPARED);
             }
@@ -352,7 +352,12 @@ public final class PageHeap implements AutoCloseable {
                 }
             }
         }
-        withLock(() -> pages.freeRange(page, npages, false));
+        lock.lock(); // no lambda here: this is the free path of every run the caches do not take
+        try {
+            pages.freeRange(page, npages, false);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -510,7 +515,7 @@ public final class PageHeap implements AutoCloseable {
             if (caches != null) {
                 caches.close();
             }
-            withLock(() -> closed = true);
+            Locks.locked(lock, () -> closed = true);
             for (final Arenas.Arena a : arenas.all()) {
                 os.free(a.base, arenaBytes);
             }
@@ -527,14 +532,6 @@ public final class PageHeap implements AutoCloseable {
         return arena.base + (offset << pageShift);
     }
 
-    private void withLock(final Runnable action) {
-        lock.lock();
-        try {
-            action.run();
-        } finally {
-            lock.unlock();
-        }
-    }
 
     private static IllegalArgumentException notLive(final long address) {
         return new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not the start of a live "

@@ -52,7 +52,7 @@ final class Releaser {
                 done = true;
             } finally {
                 final boolean released = done;
-                withLock(() -> pages.freeRange(page, npages, released));
+                Locks.locked(lock, () -> pages.freeRange(page, npages, released));
             }
             releasedBytes += npages << pageShift;
             cursor = page + npages;
@@ -92,12 +92,4 @@ final class Releaser {
         this.memoryLimit = bytes;
     }
 
-    private void withLock(final Runnable action) {
-        lock.lock();
-        try {
-            action.run();
-        } finally {
-            lock.unlock();
-        }
-    }
 }

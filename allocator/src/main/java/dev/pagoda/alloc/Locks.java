@@ -1,0 +1,18 @@
+package dev.pagoda.alloc;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/** Runs short actions under a lock; for slow paths only (the lambda may allocate). */
+final class Locks {
+    private Locks() {
+    }
+
+    static void locked(final ReentrantLock lock, final Runnable action) {
+        lock.lock();
+        try {
+            action.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+}
