@@ -9,6 +9,8 @@
 module dev.pagoda.alloc {
     requires transitive dev.pagoda.os;
     requires static org.agrona;
+    requires jdk.jfr;
+    requires java.management;
 
     exports dev.pagoda.alloc;
 }

@@ -50,20 +50,12 @@ public final class Heap implements AutoCloseable {
     private final List<ConcurrentLinkedQueue<Span>> partial = new ArrayList<>(SizeClasses.COUNT);
     private final ThreadSlot<ThreadCache> caches;
     private final ThreadCache[] shards;
-    private final AtomicLong spans = new AtomicLong();
-    private final AtomicLong spanBytes = new AtomicLong();
-    /** Spans per size class. */
-    private final AtomicLongArray classSpans = new AtomicLongArray(SizeClasses.COUNT);
-    /** Frees made by threads that do not own the span, per class. */
-    private final AtomicLongArray remoteFrees = new AtomicLongArray(SizeClasses.COUNT);
-    /** Counters of caches whose threads ended, per class: allocations, frees, rounding bytes. */
-    private final AtomicLongArray retiredAllocs = new AtomicLongArray(SizeClasses.COUNT);
-    private final AtomicLongArray retiredFrees = new AtomicLongArray(SizeClasses.COUNT);
-    private final AtomicLongArray retiredRounding = new AtomicLongArray(SizeClasses.COUNT);
-    private final Set<ThreadCache> liveCaches = ConcurrentHashMap.newKeySet();
+    private final HeapCounters counters;
     private volatile boolean closed;
     /** Debug mode (null when off): poison, use-after-free checks, allocation sites, leak report. */
     private final HeapDebug debug;
+    /** The heap's MBean, null when built with {@code jmx(false)}. */
+    private final HeapMonitor monitor;
 
     Heap(final HeapBuilder b) {
         final OsMemory os = b.pages().os() != null ? b.pages().os() : OsMemory.system();
@@ -73,19 +65,18 @@ public final class Heap implements AutoCloseable {
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.zeroing = b.pages().zeroing();
         this.debug = b.debug() ? new HeapDebug() : null;
+        this.counters = new HeapCounters(pageSize);
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             partial.add(new ConcurrentLinkedQueue<>());
         }
-        this.caches = ThreadSlot.create("pagoda-heap-cache", () -> {
-            final ThreadCache cache = new ThreadCache(false);
-            liveCaches.add(cache);
-            return cache;
-        }, this::retire);
+        this.caches = ThreadSlot.create("pagoda-heap-cache", () -> counters.live(new ThreadCache(false)),
+                this::retire);
         this.shards = new ThreadCache[Math.max(2, 2 * Runtime.getRuntime().availableProcessors())];
         for (int i = 0; i < shards.length; i++) {
-            shards[i] = new ThreadCache(true);
-            liveCaches.add(shards[i]);
+            shards[i] = counters.live(new ThreadCache(true));
         }
+        pages.onScavengeGeneration(this::reclaimEmptySpans);
+        this.monitor = b.jmx() ? HeapMonitor.register(this) : null;
     }
 
     /**
@@ -240,9 +231,7 @@ public final class Heap implements AutoCloseable {
         final Span s = new Span(base, c, npages, pageSize);
         s.owner(cache);
         index(base, npages, s);
-        spans.incrementAndGet();
-        classSpans.incrementAndGet(c);
-        spanBytes.addAndGet(npages * pageSize);
+        counters.spanAdded(c, npages);
         cache.current[c] = s;
         return s;
     }
@@ -296,7 +285,7 @@ public final class Heap implements AutoCloseable {
         if (!span.freeRemote(i)) {
             throw doubleFree(address);
         }
-        remoteFrees.getAndIncrement(span.sizeClass);
+        counters.remoteFree(span.sizeClass);
         if (span.owner() == null && span.markQueued()) {
             partial.get(span.sizeClass).add(span);
         }
@@ -388,6 +377,28 @@ public final class Heap implements AutoCloseable {
      * @return the bytes released
      */
     public long releaseToOs() {
+        reclaimEmptySpans();
+        return pages.releaseToOs();
+    }
+
+    /**
+     * Runs one scavenger cycle now in the calling thread, after giving spans with no live object back to the
+     * page heap ({@link PageHeap#scavenge()}): for programs that turn the background scavenger off.
+     *
+     * @return the bytes released
+     * @throws IllegalStateException if the heap is closed
+     */
+    public long scavenge() {
+        checkOpen();
+        reclaimEmptySpans();
+        return pages.scavenge();
+    }
+
+    /** Spans with no live object, queued as partial, go back to the page heap; the scavenger calls it too. */
+    private void reclaimEmptySpans() {
+        if (closed) {
+            return;
+        }
         final Object reclaimer = new Object();
         for (final ConcurrentLinkedQueue<Span> q : partial) {
             final int n = q.size();
@@ -409,7 +420,63 @@ public final class Heap implements AutoCloseable {
                 }
             }
         }
-        return pages.releaseToOs();
+    }
+
+    /**
+     * The soft target on Ready bytes the scavenger works toward ({@link PageHeap#memoryTarget()}).
+     *
+     * @return the target; {@link Long#MAX_VALUE} for none
+     */
+    public long memoryTarget() {
+        return pages.memoryTarget();
+    }
+
+    /**
+     * Changes the soft target on Ready bytes at run time ({@link PageHeap#memoryTarget(long)}).
+     *
+     * @param bytes the new target, positive; {@link Long#MAX_VALUE} for none
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     */
+    public void memoryTarget(final long bytes) {
+        pages.memoryTarget(bytes);
+    }
+
+    /**
+     * The hard limit on Ready bytes ({@link PageHeap#memoryLimit()}).
+     *
+     * @return the limit; {@link Long#MAX_VALUE} for none
+     */
+    public long memoryLimit() {
+        return pages.memoryLimit();
+    }
+
+    /**
+     * The huge-page policy in force and why ({@link PageHeap#hugePages()}).
+     *
+     * @return the report
+     */
+    public HugePageReport hugePages() {
+        return pages.hugePages();
+    }
+
+    /**
+     * Measures the heap's resident memory and its huge-page coverage ({@link PageHeap#residency()}).
+     *
+     * @return the measurement
+     * @throws IllegalStateException         if the heap is closed
+     * @throws UnsupportedOperationException on a simulated OS
+     */
+    public HeapResidency residency() {
+        return pages.residency();
+    }
+
+    /**
+     * The heap's name in the scavenger trace, JFR events and JMX.
+     *
+     * @return the name
+     */
+    public String name() {
+        return pages.name();
     }
 
     /**
@@ -420,23 +487,7 @@ public final class Heap implements AutoCloseable {
      * @return the statistics
      */
     public HeapStats stats() {
-        final List<SizeClassStats> classes = new ArrayList<>(SizeClasses.COUNT);
-        for (int c = 0; c < SizeClasses.COUNT; c++) {
-            long allocs = retiredAllocs.get(c);
-            long frees = retiredFrees.get(c) + remoteFrees.get(c);
-            long rounding = retiredRounding.get(c);
-            for (final ThreadCache cache : liveCaches) {
-                allocs += cache.allocs[c];
-                frees += cache.frees[c];
-                rounding += cache.rounding[c];
-            }
-            final int size = SizeClasses.size(c);
-            final long spanBytesOfClass = SizeClasses.spanPages(c) * pageSize;
-            final long n = classSpans.get(c);
-            classes.add(new SizeClassStats(size, n, allocs, frees, rounding,
-                    n * (spanBytesOfClass - spanBytesOfClass / size * size)));
-        }
-        return new HeapStats(pages.stats(), spans.get(), spanBytes.get(), pages.memoryLimit(), List.copyOf(classes));
+        return counters.stats(pages.stats(), pages.memoryLimit());
     }
 
     /**
@@ -477,6 +528,9 @@ public final class Heap implements AutoCloseable {
         if (debug != null) {
             debug.reportLeaks(this);
         }
+        if (monitor != null) {
+            monitor.unregister();
+        }
         caches.close();
         pages.close();
     }
@@ -489,12 +543,7 @@ public final class Heap implements AutoCloseable {
 
     /** A dead thread's cache: every span goes back, freed to the page heap if empty, else queued. */
     private void retire(final ThreadCache cache) {
-        liveCaches.remove(cache);
-        for (int c = 0; c < SizeClasses.COUNT; c++) {
-            retiredAllocs.addAndGet(c, cache.allocs[c]);
-            retiredFrees.addAndGet(c, cache.frees[c]);
-            retiredRounding.addAndGet(c, cache.rounding[c]);
-        }
+        counters.retire(cache);
         for (int c = 0; c < cache.current.length; c++) {
             final Span s = cache.current[c];
             if (s == null) {
@@ -539,9 +588,7 @@ public final class Heap implements AutoCloseable {
         final Arenas.Arena arena = pages.arenaOf(s.base);
         final int first = (int) ((s.base - arena.base) / pageSize);
         java.util.Arrays.fill(arena.spans, first, first + (int) s.pages, null);
-        spans.decrementAndGet();
-        classSpans.decrementAndGet(s.sizeClass);
-        spanBytes.addAndGet(-s.pages * pageSize);
+        counters.spanRemoved(s.sizeClass, s.pages);
     }
 
     /** The span holding {@code address}: one arena lookup and one array load; null for page runs and strangers. */

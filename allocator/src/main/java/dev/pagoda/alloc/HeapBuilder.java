@@ -10,6 +10,7 @@ import dev.pagoda.os.OsMemory;
 public final class HeapBuilder {
     private final PageHeapBuilder pages = PageHeap.builder().pageSize(8192);
     private boolean debug;
+    private boolean jmx = true;
 
     HeapBuilder() {
     }
@@ -95,6 +96,76 @@ public final class HeapBuilder {
     }
 
     /**
+     * The heap's name in the scavenger trace, JFR events and JMX ({@link PageHeapBuilder#name(String)}).
+     *
+     * @param name a non-blank name, unique among open heaps while JMX is on
+     * @return this builder
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
+    public HeapBuilder name(final String name) {
+        pages.name(name);
+        return this;
+    }
+
+    /**
+     * Whether the process's background scavenger returns the heap's free pages to the OS; on by default
+     * ({@link PageHeapBuilder#backgroundScavenger(boolean)}).
+     *
+     * @param on false to leave the heap out of background scavenging
+     * @return this builder
+     */
+    public HeapBuilder backgroundScavenger(final boolean on) {
+        pages.backgroundScavenger(on);
+        return this;
+    }
+
+    /**
+     * A soft target on Ready bytes that the scavenger works toward ({@link PageHeapBuilder#memoryTarget(long)}).
+     *
+     * @param bytes a positive target; {@link Long#MAX_VALUE}, the default, for none
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public HeapBuilder memoryTarget(final long bytes) {
+        pages.memoryTarget(bytes);
+        return this;
+    }
+
+    /**
+     * What to ask of transparent huge pages ({@link PageHeapBuilder#hugePages(HugePagePolicy)}).
+     *
+     * @param policy the policy; {@link HugePagePolicy#SYSTEM} by default
+     * @return this builder
+     * @throws NullPointerException if {@code policy} is null
+     */
+    public HeapBuilder hugePages(final HugePagePolicy policy) {
+        pages.hugePages(policy);
+        return this;
+    }
+
+    /**
+     * Whether the scavenger prints a line per cycle ({@link PageHeapBuilder#scavengerTrace(boolean)}).
+     *
+     * @param on true to trace
+     * @return this builder
+     */
+    public HeapBuilder scavengerTrace(final boolean on) {
+        pages.scavengerTrace(on);
+        return this;
+    }
+
+    /**
+     * Whether the heap registers its {@link HeapMXBean} with the platform MBean server while open; on by default.
+     *
+     * @param on false to stay out of JMX
+     * @return this builder
+     */
+    public HeapBuilder jmx(final boolean on) {
+        this.jmx = on;
+        return this;
+    }
+
+    /**
      * Creates the heap. Nothing is reserved until the first allocation.
      *
      * @return the heap
@@ -106,6 +177,10 @@ public final class HeapBuilder {
 
     PageHeapBuilder pages() {
         return pages;
+    }
+
+    boolean jmx() {
+        return jmx;
     }
 
     boolean debug() {

@@ -18,16 +18,26 @@ final class HeapChecker {
     private final OsMemory os;
     private final int pageShift;
     private final long pageSize;
+    /** Runs being released by another thread (taken out of the allocator, syscall in flight), packed. */
+    private final long[] inFlight;
+    private final long inFlightPages;
 
-    HeapChecker(final PageAlloc pages, final Arenas arenas, final OsMemory os, final int pageShift) {
+    HeapChecker(final PageAlloc pages, final Arenas arenas, final OsMemory os, final int pageShift,
+                final long[] inFlight) {
         this.pages = pages;
+        this.inFlight = inFlight;
+        long n = 0;
+        for (final long run : inFlight) {
+            n += ScavengeIndex.length(run);
+        }
+        this.inFlightPages = n;
         this.arenas = arenas;
         this.os = os;
         this.pageShift = pageShift;
         this.pageSize = 1L << pageShift;
     }
 
-    PageHeapStats stats(final List<PageCache> caches, final LargeRuns large) {
+    PageHeapStats stats(final List<PageCache> caches, final LargeRuns large, final ScavengerStats scavenger) {
         long cached = 0;
         for (final PageCache c : caches) {
             cached += c.pages() + c.stash.pages();
@@ -40,9 +50,9 @@ final class HeapChecker {
         }
         final OsMemoryStats s = os.stats();
         return new PageHeapStats(pageSize, all.length, all.length * arenaBytes, ungrown,
-                (pages.allocatedPages() - cached) << pageShift, cached << pageShift,
-                pages.freeResidentPages() << pageShift, pages.releasedPages() << pageShift, large.bytes(),
-                large.count(), s.readyBytes(), s.ownedBytes());
+                (pages.allocatedPages() - cached - inFlightPages) << pageShift, cached << pageShift,
+                (pages.freeResidentPages() + inFlightPages) << pageShift, pages.releasedPages() << pageShift, large.bytes(),
+                large.count(), s.readyBytes(), s.ownedBytes(), scavenger);
     }
 
     void check(final List<PageCache> caches, final long largeBytes) {
@@ -70,19 +80,22 @@ final class HeapChecker {
             live += checkRuns(a, caches);
             checkStates(a);
         }
-        if (live != pages.allocatedPages() - cached) {
+        if (live != pages.allocatedPages() - cached - inFlightPages) {
             throw new IllegalStateException("live runs hold " + live + " pages but the allocator has "
-                    + (pages.allocatedPages() - cached) + " allocated outside caches");
+                    + (pages.allocatedPages() - cached - inFlightPages) + " allocated outside caches and releases");
         }
+        // A run being released is Ready until its unused() returns, then Prepared until it is put back.
         final OsMemoryStats s = os.stats();
         final long resident = (pages.allocatedPages() + pages.freeResidentPages()) << pageShift;
-        if (s.readyBytes() != resident + largeBytes) {
+        final long moving = inFlightPages << pageShift;
+        if (s.readyBytes() > resident + largeBytes || s.readyBytes() < resident + largeBytes - moving) {
             throw new IllegalStateException("the OS layer has " + s.readyBytes() + " bytes Ready but the heap accounts "
-                    + "for " + (resident + largeBytes) + " (resident pages + large runs)");
+                    + "for " + (resident + largeBytes) + " (resident pages + large runs, " + moving + " of them "
+                    + "being released)");
         }
-        if (s.preparedBytes() != pages.releasedPages() << pageShift) {
+        if (s.readyBytes() + s.preparedBytes() != resident + largeBytes + (pages.releasedPages() << pageShift)) {
             throw new IllegalStateException("the OS layer has " + s.preparedBytes() + " bytes Prepared but "
-                    + (pages.releasedPages() << pageShift) + " are released");
+                    + (pages.releasedPages() << pageShift) + " are released (and " + moving + " being released)");
         }
     }
 
@@ -134,11 +147,23 @@ final class HeapChecker {
             }
             for (int p = 0; p < PageAlloc.CHUNK_PAGES; p++) {
                 final long page = a.firstPage + (long) c * PageAlloc.CHUNK_PAGES + p;
+                if (beingReleased(page)) {
+                    continue;
+                }
                 final boolean released = pages.isReleased(page);
                 expect(chunkAddress + ((long) p << pageShift), pageSize, released ? MemState.PREPARED : MemState.READY,
                         released ? "released page" : pages.isAllocated(page) ? "allocated page" : "free page");
             }
         }
+    }
+
+    private boolean beingReleased(final long page) {
+        for (final long run : inFlight) {
+            if (page >= ScavengeIndex.first(run) && page < ScavengeIndex.first(run) + ScavengeIndex.length(run)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void expect(final long address, final long bytes, final MemState state, final String what) {

@@ -20,9 +20,14 @@ final class HeapGrowth {
     private final long arenaBytes;
     private final long chunkBytes;
     private final Runnable checkOpen;
+    private final HugePageReport hugePages;
+    private final String name;
 
     HeapGrowth(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
-               final AddressBudget budget, final long arenaBytes, final long chunkBytes, final Runnable checkOpen) {
+               final AddressBudget budget, final long arenaBytes, final long chunkBytes, final Runnable checkOpen,
+               final HugePageReport hugePages, final String name) {
+        this.hugePages = hugePages;
+        this.name = name;
         this.lock = lock;
         this.pages = pages;
         this.arenas = arenas;
@@ -60,16 +65,20 @@ final class HeapGrowth {
             } finally {
                 lock.unlock();
             }
-            if (arena == null) {
+            final boolean fresh = arena == null;
+            if (fresh) {
                 budget.charge(arenaBytes);
                 arena = newArena();
             }
             final long firstChunk = arena.grownChunks;
+            final long start = arena.base + firstChunk * chunkBytes;
             try {
-                os.map(arena.base + firstChunk * chunkBytes, needChunks * chunkBytes);
+                os.map(start, needChunks * chunkBytes);
             } catch (final RuntimeException e) {
                 throw budget.outOfMemory(needChunks * chunkBytes, e);
             }
+            hugePages.advise(os, start, needChunks * chunkBytes);
+            HeapEvents.growth(name, needChunks * chunkBytes, fresh);
             final Arenas.Arena grown = arena;
             Locks.locked(lock, () -> {
                 grown.grownChunks += needChunks;

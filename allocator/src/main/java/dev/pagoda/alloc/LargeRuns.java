@@ -21,10 +21,13 @@ final class LargeRuns {
     private final boolean guards;
     private final AddressBudget budget;
     private final Releaser releaser;
+    private final HugePageReport hugePages;
     private final ConcurrentHashMap<Long, Run> runs = new ConcurrentHashMap<>();
 
-    LargeRuns(final OsMemory os, final boolean guards, final AddressBudget budget, final Releaser releaser) {
+    LargeRuns(final OsMemory os, final boolean guards, final AddressBudget budget, final Releaser releaser,
+              final HugePageReport hugePages) {
         this.os = os;
+        this.hugePages = hugePages;
         this.guards = guards;
         this.budget = budget;
         this.releaser = releaser;
@@ -48,6 +51,7 @@ final class LargeRuns {
             base = os.reserveAligned(total, alignment);
             final long address = guards ? base + alignment : base;
             os.map(address, bytes);
+            hugePages.advise(os, address, bytes);
             os.used(address, bytes);
             runs.put(address, new Run(bytes, base, total));
             return address;
@@ -82,6 +86,18 @@ final class LargeRuns {
             sum += r.bytes;
         }
         return sum;
+    }
+
+    /** The runs as {@code [address, bytes, address, bytes, ...]}, a snapshot. */
+    long[] ranges() {
+        final Run[] all = runs.values().toArray(new Run[0]);
+        final long[] out = new long[all.length * 2];
+        int i = 0;
+        for (final Run r : all) {
+            out[i++] = r.base + (r.total - r.bytes) / 2;
+            out[i++] = r.bytes;
+        }
+        return out;
     }
 
     int count() {

@@ -43,6 +43,10 @@ public final class PageAlloc {
     /** summaries[l][i]: level l, entry i. */
     private final long[][] summaries = new long[LEVELS][0];
     private int chunks;
+    /** Density history for the scavenger, told of every change of a chunk's allocated count. */
+    final ScavengeIndex scavengeIndex = new ScavengeIndex();
+    /** Set while the scavenger takes or returns a run: those changes are not the program's use. */
+    private boolean quiet;
 
     private long grownPages;
     private long allocatedPages;
@@ -86,6 +90,7 @@ public final class PageAlloc {
         for (int l = 0; l < LEVELS; l++) {
             summaries[l] = Arrays.copyOf(summaries[l], entries(l, capacity));
         }
+        scavengeIndex.ensureCapacity(capacity);
         chunks = capacity;
     }
 
@@ -479,12 +484,64 @@ public final class PageAlloc {
         }
     }
 
+    /** {@link #allocRange} for the scavenger, which takes a run only to release it: no density change. */
+    long takeForRelease(final long first, final long npages) {
+        quiet = true;
+        try {
+            return allocRange(first, npages);
+        } finally {
+            quiet = false;
+        }
+    }
+
+    /** {@link #freeRange} for the scavenger putting back a run it took with {@link #takeForRelease}. */
+    void returnFromRelease(final long first, final long npages, final boolean released) {
+        quiet = true;
+        try {
+            freeRange(first, npages, released);
+        } finally {
+            quiet = false;
+        }
+        if (released) {
+            for (long c = first / CHUNK_PAGES; c <= (first + npages - 1) / CHUNK_PAGES; c++) {
+                scavengeIndex.released((int) c);
+            }
+        }
+    }
+
+    /** Word {@code w} of the allocation bitmap. */
+    long allocWord(final int w) {
+        return alloc[w];
+    }
+
+    /** Word {@code w} of the released bitmap. */
+    long releasedWord(final int w) {
+        return released[w];
+    }
+
+    /** How many pages of chunk {@code c} are allocated. */
+    int allocatedInChunk(final int c) {
+        return allocatedWords((long) c * CHUNK_PAGES, CHUNK_PAGES);
+    }
+
+    /** How many of the {@code npages} pages from {@code first} are allocated; both multiples of 64. */
+    int allocatedWords(final long first, final int npages) {
+        int n = 0;
+        for (int w = (int) (first >>> 6), end = w + (npages >>> 6); w < end; w++) {
+            n += Long.bitCount(alloc[w]);
+        }
+        return n;
+    }
+
     // ---------------------------------------------------------------------------------------------------
 
     /** Recomputes the summaries of chunks {@code c0..c1} and of their ancestors. */
     private void update(final int c0, final int c1) {
         for (int c = c0; c <= c1; c++) {
             summaries[LEAF][c] = Bitmaps.summarize(alloc, c * CHUNK_WORDS, CHUNK_WORDS);
+            if (!quiet) {
+                scavengeIndex.touched(c, allocatedInChunk(c));
+            }
         }
         int lo = c0;
         int hi = c1;

@@ -2,6 +2,7 @@ package dev.pagoda.alloc;
 
 import dev.pagoda.os.MemState;
 import dev.pagoda.os.OsMemory;
+import dev.pagoda.os.Platform;
 import dev.pagoda.os.OsOutOfMemoryException;
 
 import java.lang.invoke.MethodHandles;
@@ -58,7 +59,12 @@ public final class PageHeap implements AutoCloseable {
     private final PageCaches caches;
     private final Releaser releaser;
     private final HeapGrowth growth;
+    private final String name;
+    private final HugePageReport hugePages;
+    private final Scavenger scavenger;
     private volatile boolean closed;
+
+    private static final java.util.concurrent.atomic.AtomicInteger NAMES = new java.util.concurrent.atomic.AtomicInteger();
 
     PageHeap(final PageHeapBuilder b) {
         this.os = b.os() != null ? b.os() : OsMemory.system();
@@ -81,11 +87,19 @@ public final class PageHeap implements AutoCloseable {
                     + "heap with zeroing(false)");
         }
         this.releasedReadsZero = !os.needZeroAfterUnused();
+        this.name = b.name() != null ? b.name() : "heap-" + NAMES.incrementAndGet();
+        this.hugePages = HugePageReport.resolve(os, b.hugePages());
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
-        this.releaser = new Releaser(lock, pages, arenas, os, pageShift, b.memoryLimit());
-        this.large = new LargeRuns(os, b.guardPages(), budget, releaser);
-        this.growth = new HeapGrowth(lock, pages, arenas, os, budget, arenaBytes, chunkBytes, this::checkOpen);
+        this.releaser = new Releaser(lock, pages, arenas, os, name, pageShift, b.memoryLimit());
+        releaser.keepHugePages(hugePages.hugePagesInPlay());
+        this.large = new LargeRuns(os, b.guardPages(), budget, releaser, hugePages);
+        this.growth = new HeapGrowth(lock, pages, arenas, os, budget, arenaBytes, chunkBytes, this::checkOpen,
+                hugePages, name);
         this.caches = b.pageCaches() ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
+        this.scavenger = new Scavenger(name, lock, pages, arenas, releaser, os, pageShift, b.clock(), b, hugePages);
+        if (scavenger.background()) {
+            BackgroundScavenger.shared().register(scavenger);
+        }
     }
 
     /**
@@ -407,6 +421,107 @@ public final class PageHeap implements AutoCloseable {
     }
 
     /**
+     * Runs one scavenger cycle now, in the calling thread and unpaced: what the background scavenger does
+     * (release free resident pages, highest first, until retained memory meets the goal, leaving recently dense
+     * chunks and mostly used huge pages alone), for programs that turn the background scavenger off and choose
+     * their own moments. Unlike {@link #releaseToOs()} it keeps the goal's 10% headroom and the caches.
+     *
+     * @return the bytes released (or, under {@link HugePagePolicy#COLLAPSE}, released and collapsed)
+     * @throws IllegalStateException if the heap is closed
+     */
+    public long scavenge() {
+        checkOpen();
+        long total = 0;
+        for (long done; (done = scavenger.step()) > 0; ) {
+            total += done;
+        }
+        return total;
+    }
+
+    /** Makes the scavenger run {@code hook} at the start of each generation (the Heap frees its empty spans). */
+    void onScavengeGeneration(final Runnable hook) {
+        scavenger.onGeneration(hook);
+    }
+
+    /**
+     * The soft target on Ready bytes that the scavenger works toward (95% of it), {@link Long#MAX_VALUE} if none.
+     *
+     * @return the target in bytes
+     */
+    public long memoryTarget() {
+        return scavenger.memoryTarget();
+    }
+
+    /**
+     * Changes the soft target on Ready bytes, at any time; lowering it wakes the background scavenger.
+     * Allocation never fails because of it (that is {@link #memoryLimit(long)}'s job).
+     *
+     * @param bytes the new target, positive; {@link Long#MAX_VALUE} for none
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     */
+    public void memoryTarget(final long bytes) {
+        scavenger.memoryTarget(bytes);
+        if (scavenger.background()) {
+            BackgroundScavenger.shared().wake();
+        }
+    }
+
+    /**
+     * The huge-page policy in force and why.
+     *
+     * @return the report
+     */
+    public HugePageReport hugePages() {
+        return hugePages;
+    }
+
+    /**
+     * The heap's name, as in the scavenger trace, JFR events and JMX.
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Measures how much of the heap is resident and how much of that is backed by huge pages (see
+     * {@link HeapResidency} for the cost).
+     *
+     * @return the measurement
+     * @throws IllegalStateException         if the heap is closed
+     * @throws UnsupportedOperationException if the heap runs on a simulated OS, which has no memory to measure
+     */
+    public HeapResidency residency() {
+        if ("simulated".equals(os.port())) {
+            throw new UnsupportedOperationException("a simulated OS has no resident memory to measure");
+        }
+        final java.util.List<long[]> ranges = new java.util.ArrayList<>();
+        Locks.locked(lock, () -> {
+            checkOpen();
+            for (final Arenas.Arena a : arenas.all()) {
+                if (a.grownChunks > 0) {
+                    ranges.add(new long[] {a.base, a.grownChunks * chunkBytes});
+                }
+            }
+        });
+        final long[] big = large.ranges();
+        for (int i = 0; i < big.length; i += 2) {
+            ranges.add(new long[] {big[i], big[i + 1]});
+        }
+        final Platform platform = Platform.current();
+        long mapped = 0;
+        long resident = 0;
+        long huge = 0;
+        for (final long[] r : ranges) {
+            mapped += r[1];
+            resident += platform.residency(r[0], r[1]).residentPages() * platform.pageSize();
+            huge += Platform.hugePageBytes(r[0], r[1]);
+        }
+        return new HeapResidency(mapped, resident, huge, Platform.processMemory().rssBytes().orElse(-1));
+    }
+
+    /**
      * The hard limit on Ready bytes: an allocation that would make more memory Ready first releases free
      * pages, then fails with {@link PagodaOutOfMemoryError}.
      *
@@ -469,7 +584,8 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public PageHeapStats stats() {
-        return underAllLocks(held -> new HeapChecker(pages, arenas, os, pageShift).stats(held, large));
+        return underAllLocks(held -> new HeapChecker(pages, arenas, os, pageShift, releaser.inFlight())
+                .stats(held, large, scavenger.stats()));
     }
 
     /**
@@ -483,7 +599,7 @@ public final class PageHeap implements AutoCloseable {
      */
     public void checkInvariants() {
         underAllLocks(held -> {
-            new HeapChecker(pages, arenas, os, pageShift).check(held, large.bytes());
+            new HeapChecker(pages, arenas, os, pageShift, releaser.inFlight()).check(held, large.bytes());
             return null;
         });
     }
@@ -511,6 +627,10 @@ public final class PageHeap implements AutoCloseable {
         try {
             if (closed) {
                 return;
+            }
+            scavenger.close();
+            if (scavenger.background()) {
+                BackgroundScavenger.shared().unregister(scavenger);
             }
             if (caches != null) {
                 caches.close();

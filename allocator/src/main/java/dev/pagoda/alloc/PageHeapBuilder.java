@@ -1,5 +1,6 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.os.Clock;
 import dev.pagoda.os.OsMemory;
 
 import java.util.Objects;
@@ -17,6 +18,12 @@ public final class PageHeapBuilder {
     private boolean pageCaches = true;
     private long memoryLimit = Long.MAX_VALUE;
     private boolean guardPages;
+    private String name;
+    private boolean backgroundScavenger = true;
+    private long memoryTarget = Long.MAX_VALUE;
+    private HugePagePolicy hugePages = HugePagePolicy.SYSTEM;
+    private boolean scavengerTrace = Boolean.getBoolean("pagoda.scavtrace");
+    private Clock clock = Clock.system();
 
     PageHeapBuilder() {
     }
@@ -129,6 +136,91 @@ public final class PageHeapBuilder {
     }
 
     /**
+     * The heap's name in the scavenger trace, JFR events and JMX; by default {@code heap-N}, numbered per process.
+     *
+     * @param heapName a non-blank name
+     * @return this builder
+     * @throws IllegalArgumentException if {@code heapName} is blank
+     */
+    public PageHeapBuilder name(final String heapName) {
+        if (heapName == null || heapName.isBlank()) {
+            throw new IllegalArgumentException("name must not be blank: name=" + heapName);
+        }
+        this.name = heapName;
+        return this;
+    }
+
+    /**
+     * Whether the process's background scavenger returns this heap's free pages to the OS (on by default).
+     * Without it, memory goes back only through {@link PageHeap#releaseToOs()}, {@link PageHeap#scavenge()}
+     * and the hard limit.
+     *
+     * @param on false to leave the heap out of background scavenging
+     * @return this builder
+     */
+    public PageHeapBuilder backgroundScavenger(final boolean on) {
+        this.backgroundScavenger = on;
+        return this;
+    }
+
+    /**
+     * A soft target on Ready bytes (Go's {@code GOMEMLIMIT} as the scavenger sees it): the background scavenger
+     * releases free pages until Ready bytes are at most 95% of it, on top of its usual goal of live pages plus
+     * 10%. Allocation never fails because of it; changeable later with {@link PageHeap#memoryTarget(long)}.
+     *
+     * @param bytes a positive target; {@link Long#MAX_VALUE}, the default, for none
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public PageHeapBuilder memoryTarget(final long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("memoryTarget must be positive (Long.MAX_VALUE for none): "
+                    + "memoryTarget=" + bytes);
+        }
+        this.memoryTarget = bytes;
+        return this;
+    }
+
+    /**
+     * What to ask of transparent huge pages; {@link HugePagePolicy#SYSTEM} by default.
+     * {@link PageHeap#hugePages()} reports what is in force and why.
+     *
+     * @param policy the policy
+     * @return this builder
+     * @throws NullPointerException if {@code policy} is null
+     */
+    public PageHeapBuilder hugePages(final HugePagePolicy policy) {
+        this.hugePages = Objects.requireNonNull(policy, "hugePages");
+        return this;
+    }
+
+    /**
+     * Whether the scavenger prints one line per background cycle to standard error, like Go's
+     * {@code GODEBUG=scavtrace=1}: {@code pagoda scav NAME: B KiB work (bg), E KiB work (eager), R KiB now, U%
+     * util}. Off by default, on with the system property {@code pagoda.scavtrace=true}.
+     *
+     * @param on true to trace
+     * @return this builder
+     */
+    public PageHeapBuilder scavengerTrace(final boolean on) {
+        this.scavengerTrace = on;
+        return this;
+    }
+
+    /**
+     * The clock the scavenger measures its work and its generations with; the system clock by default. Tests
+     * pass a {@code FakeClock} to control generations.
+     *
+     * @param scavengerClock the clock
+     * @return this builder
+     * @throws NullPointerException if {@code scavengerClock} is null
+     */
+    public PageHeapBuilder clock(final Clock scavengerClock) {
+        this.clock = Objects.requireNonNull(scavengerClock, "clock");
+        return this;
+    }
+
+    /**
      * Creates the heap. Nothing is reserved until the first allocation.
      *
      * @return the heap
@@ -170,5 +262,29 @@ public final class PageHeapBuilder {
 
     boolean guardPages() {
         return guardPages;
+    }
+
+    String name() {
+        return name;
+    }
+
+    boolean backgroundScavenger() {
+        return backgroundScavenger;
+    }
+
+    long memoryTarget() {
+        return memoryTarget;
+    }
+
+    HugePagePolicy hugePages() {
+        return hugePages;
+    }
+
+    boolean scavengerTrace() {
+        return scavengerTrace;
+    }
+
+    Clock clock() {
+        return clock;
     }
 }

@@ -24,10 +24,11 @@ package dev.pagoda.alloc;
  * @param largeCount     how many such allocations are live
  * @param readyBytes     the OS layer's Ready bytes (Go's {@code mappedReady})
  * @param reservedBytes  all address space the heap holds
+ * @param scavenger      what the heap has given back to the OS and what that cost
  */
 public record PageHeapStats(long pageSize, int arenas, long arenaBytes, long ungrownBytes, long inUseBytes,
                             long cachedBytes, long freeBytes, long releasedBytes, long largeBytes, long largeCount,
-                            long readyBytes, long reservedBytes) {
+                            long readyBytes, long reservedBytes, ScavengerStats scavenger) {
     /**
      * Bytes the heap has mapped: everything but ungrown arena space.
      *

@@ -2,60 +2,107 @@ package dev.pagoda.alloc;
 
 import dev.pagoda.os.OsMemory;
 
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Giving pages back to the OS and keeping Ready memory under the heap's hard limit: the part of a
- * {@link PageHeap} that the scavenger will build on. Every release follows Go's {@code scavengeOne}: take a run
- * of free resident pages out of the page allocator under the heap lock, release it with {@code unused} with no
- * lock held, and put it back marked released, so no allocation ever waits for an {@code madvise}.
+ * Giving pages back to the OS and keeping Ready memory under the heap's hard limit. Every release follows Go's
+ * {@code scavengeOne}: find the highest run of free resident pages ({@link ScavengeIndex}), take it out of the
+ * page allocator under the heap lock, release it with {@code unused} with no lock held, and put it back marked
+ * released, so no allocation ever waits for an {@code madvise}. The {@link Scavenger} drives the background
+ * releases; this class does the forced ones ({@code releaseToOs}, the memory limit) and counts both kinds.
  */
 final class Releaser {
     private final ReentrantLock lock;
     private final PageAlloc pages;
     private final Arenas arenas;
     private final OsMemory os;
+    private final String name;
     private final int pageShift;
+    private final int blockPages;
+    private volatile boolean keepHugePages;
     private volatile long memoryLimit;
+    private final LongAdder releasedOnDemand = new LongAdder();
+    private final LongAdder releasedBackground = new LongAdder();
+    /** Runs taken out of the allocator and being released right now, packed; guarded by the heap lock. */
+    private final java.util.List<Long> inFlight = new java.util.ArrayList<>(2);
 
     Releaser(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
-             final int pageShift, final long memoryLimit) {
+             final String name, final int pageShift, final long memoryLimit) {
         this.lock = lock;
         this.pages = pages;
         this.arenas = arenas;
         this.os = os;
+        this.name = name;
         this.pageShift = pageShift;
         this.memoryLimit = memoryLimit;
+        final long huge = os.hugePageSize() >>> pageShift;
+        this.blockPages = (int) Math.max(64, Math.min(PageAlloc.CHUNK_PAGES,
+                huge > 0 && Long.bitCount(huge) == 1 ? huge : PageAlloc.CHUNK_PAGES / 2));
     }
 
-    /** Releases the allocator's free resident pages, leaving the caches alone; returns the bytes released. */
+    /** The pages of a release block: a huge page, or a quarter chunk without them. */
+    int blockPages() {
+        return blockPages;
+    }
+
+    /** Makes the background scavenger leave blocks at least half in use alone (huge pages in play). */
+    void keepHugePages(final boolean keep) {
+        this.keepHugePages = keep;
+    }
+
+    /**
+     * Releases the highest run of free resident pages below page {@code below}, at most {@code maxPages} long.
+     *
+     * @return the run released, packed as by {@link ScavengeIndex#find}, or -1 if none qualifies
+     */
+    long releaseOne(final long below, final long maxPages, final boolean force) {
+        final long run;
+        lock.lock();
+        try {
+            run = pages.scavengeIndex.find(pages, below, maxPages, blockPages, force, keepHugePages);
+            if (run < 0) {
+                return -1;
+            }
+            pages.takeForRelease(ScavengeIndex.first(run), ScavengeIndex.length(run));
+            inFlight.add(run);
+        } finally {
+            lock.unlock();
+        }
+        final long first = ScavengeIndex.first(run);
+        final int npages = ScavengeIndex.length(run);
+        boolean done = false;
+        try {
+            os.unused(arenas.addressOf(first), (long) npages << pageShift);
+            done = true;
+        } finally {
+            final boolean released = done;
+            Locks.locked(lock, () -> {
+                inFlight.remove((Long) run);
+                pages.returnFromRelease(first, npages, released);
+            });
+        }
+        (force ? releasedOnDemand : releasedBackground).add((long) npages << pageShift);
+        return run;
+    }
+
+    /** Releases the allocator's free resident pages, highest first, leaving the caches alone; returns bytes. */
     long releaseFree() {
+        return releaseForced(Long.MAX_VALUE);
+    }
+
+    /** Releases free resident pages, highest first, until {@code wanted} bytes are released or none is left. */
+    private long releaseForced(final long wanted) {
         long releasedBytes = 0;
-        long cursor = 0;
-        while (true) {
-            final long page;
-            final long npages;
-            lock.lock();
-            try {
-                page = pages.findReleasable(cursor);
-                if (page < 0) {
-                    break;
-                }
-                npages = pages.releasableRun(page, PageAlloc.CHUNK_PAGES);
-                pages.allocRange(page, npages);
-            } finally {
-                lock.unlock();
+        long below = Long.MAX_VALUE;
+        while (releasedBytes < wanted) {
+            final long maxPages = Math.min(PageAlloc.CHUNK_PAGES, (wanted - releasedBytes - 1 >>> pageShift) + 1);
+            final long run = releaseOne(below, maxPages, true);
+            if (run < 0) {
+                break;
             }
-            boolean done = false;
-            try {
-                os.unused(arenas.addressOf(page), npages << pageShift);
-                done = true;
-            } finally {
-                final boolean released = done;
-                Locks.locked(lock, () -> pages.freeRange(page, npages, released));
-            }
-            releasedBytes += npages << pageShift;
-            cursor = page + npages;
+            releasedBytes += (long) ScavengeIndex.length(run) << pageShift;
+            below = ScavengeIndex.first(run);
         }
         return releasedBytes;
     }
@@ -74,11 +121,35 @@ final class Releaser {
         if (bytes <= limit - ready) {
             return;
         }
-        releaseFree();
+        final long releasedNow = releaseForced(bytes - (limit - ready));
         ready = os.stats().readyBytes();
-        if (bytes > limit - ready) {
+        final boolean fits = bytes <= limit - ready;
+        HeapEvents.limitReached(name, bytes, limit, ready, releasedNow, !fits);
+        if (!fits) {
             throw new PagodaOutOfMemoryError("memory limit (Ready bytes)", bytes, limit, ready, null);
         }
+    }
+
+    /**
+     * The runs being released right now, packed as by {@link ScavengeIndex#find}: allocated in the page
+     * allocator, neither live nor cached, Ready or already Prepared. Call with the heap lock held.
+     */
+    long[] inFlight() {
+        final long[] out = new long[inFlight.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = inFlight.get(i);
+        }
+        return out;
+    }
+
+    /** Bytes released by {@code releaseToOs} and by allocations at the memory limit. */
+    long releasedOnDemand() {
+        return releasedOnDemand.sum();
+    }
+
+    /** Bytes released by the background scavenger. */
+    long releasedBackground() {
+        return releasedBackground.sum();
     }
 
     long memoryLimit() {
@@ -91,5 +162,4 @@ final class Releaser {
         }
         this.memoryLimit = bytes;
     }
-
 }

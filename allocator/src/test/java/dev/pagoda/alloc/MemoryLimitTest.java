@@ -16,7 +16,7 @@ class MemoryLimitTest {
 
     @Test
     void shouldRefuseMemoryBeyondTheLimitNamingRequestLimitAndUsage() {
-        try (PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false).pageCaches(false)
+        try (PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false).backgroundScavenger(false).pageCaches(false)
                 .memoryLimit(100 * PAGE).build()) {
             final long a = heap.allocate(90);
             final PagodaOutOfMemoryError e = assertThrows(PagodaOutOfMemoryError.class, () -> heap.allocate(20));
@@ -34,7 +34,7 @@ class MemoryLimitTest {
 
     @Test
     void shouldReleaseFreePagesBeforeFailing() {
-        try (PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false).pageCaches(false)
+        try (PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false).backgroundScavenger(false).pageCaches(false)
                 .memoryLimit(100 * PAGE).build()) {
             final List<Long> runs = new ArrayList<>();
             for (int i = 0; i < 9; i++) {
@@ -53,7 +53,7 @@ class MemoryLimitTest {
 
     @Test
     void shouldChangeTheLimitAtRunTime() {
-        try (PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false).pageCaches(false).build()) {
+        try (PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false).backgroundScavenger(false).pageCaches(false).build()) {
             assertEquals(Long.MAX_VALUE, heap.memoryLimit());
             heap.allocate(50);
             heap.memoryLimit(60 * PAGE);

@@ -28,7 +28,7 @@ class PageHeapTest {
 
     private final Simulation kernel = Simulation.builder().build();
     private final OsMemory os = OsMemory.simulated(kernel);
-    private PageHeap heap = PageHeap.builder().os(os).zeroing(false).build();
+    private PageHeap heap = PageHeap.builder().os(os).zeroing(false).backgroundScavenger(false).build();
 
     @AfterEach
     void close() {

@@ -21,8 +21,10 @@ import java.util.Objects;
  * {@linkplain #stats() counters} move.
  *
  * <p><b>Threads.</b> All methods are thread-safe. System calls run outside the instance's lock; while one is
- * in flight its range is marked busy, and a concurrent call on an overlapping range fails with an
- * {@link IllegalStateException} rather than racing it. Calls on disjoint ranges proceed in parallel.
+ * in flight its range is marked busy, and a concurrent transition on an overlapping range fails with an
+ * {@link IllegalStateException} rather than racing it. Calls on disjoint ranges proceed in parallel. The
+ * huge-page hints change no state: they neither mark their range busy nor are refused by a transition in
+ * flight, so a hint may overlap a {@code used} or {@code unused} of the same pages.
  *
  * {@snippet :
  * OsMemory os = OsMemory.system();
@@ -402,6 +404,10 @@ public final class OsMemory {
                             final MemState to) {
         checkRange(address, length);
         final long end = address + length;
+        if (to == null) {
+            hint(op, address, length, fromMask);
+            return;
+        }
         final List<RangeStates.Run> before;
         synchronized (states) {
             final RangeStates.Run bad = states.firstOutside(address, end, fromMask);
@@ -421,8 +427,6 @@ public final class OsMemory {
             synchronized (states) {
                 if (rc != 0) {
                     states.restore(before);
-                } else if (to == null) {
-                    states.restore(before);
                 } else {
                     for (final RangeStates.Run r : before) {
                         bytes[r.code()] -= r.length();
@@ -432,6 +436,27 @@ public final class OsMemory {
                 }
             }
         }
+        if (rc < 0) {
+            throw failure(op, address, length, -rc);
+        }
+    }
+
+    /**
+     * A hint changes no state, so unlike a transition it neither marks its range busy nor is refused by one in
+     * flight: madvise advice racing a {@code used}/{@code unused} of the same pages is harmless to the kernel,
+     * and the allocator's scavenger must be able to advise ({@code MADV_COLLAPSE}) a chunk while a thread makes
+     * one of its pages Ready. The pages must still be Prepared or Ready (or on their way between the two).
+     */
+    private void hint(final Operation op, final long address, final long length, final int fromMask) {
+        synchronized (states) {
+            final RangeStates.Run bad = states.firstOutside(address, address + length,
+                    fromMask | fromMask << RangeStates.BUSY);
+            if (bad != null) {
+                throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): "
+                        + describe(bad) + " but the hint needs " + maskNames(fromMask));
+            }
+        }
+        final int rc = invoke(op, address, length);
         if (rc < 0) {
             throw failure(op, address, length, -rc);
         }

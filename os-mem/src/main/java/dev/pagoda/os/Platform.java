@@ -379,6 +379,24 @@ public final class Platform {
     }
 
     /**
+     * How many bytes of an address range are backed by transparent huge pages now: the {@code AnonHugePages}
+     * of the mappings in {@code /proc/self/smaps} that overlap it, a mapping only partly inside counted in
+     * proportion to its overlap. Reading {@code smaps} walks every mapping of the process (milliseconds for a
+     * large one): for reports and tests, not for a hot path.
+     *
+     * @param address the start of the range
+     * @param bytes   the length of the range, not negative
+     * @return the bytes backed by huge pages; 0 where {@code smaps} cannot be read (always on Darwin)
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
+    public static long hugePageBytes(final long address, final long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("bytes must not be negative: bytes=" + bytes);
+        }
+        return Smaps.anonHugePages(ROOT, address, bytes);
+    }
+
+    /**
      * The facts on one line.
      *
      * @return for example {@code "Platform[os=LINUX, arch=amd64, kernel=6.18.44, cpus=2, pageSize=4096,

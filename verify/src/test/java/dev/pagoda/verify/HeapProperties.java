@@ -83,7 +83,7 @@ class HeapProperties {
         final OsMemory os = OsMemory.simulated();
         final TreeMap<Long, Long> live = new TreeMap<>();
         final ExecutorService other = Executors.newSingleThreadExecutor();
-        try (Heap heap = Heap.builder().os(os).zeroing(false).build()) {
+        try (Heap heap = Heap.builder().os(os).zeroing(false).backgroundScavenger(false).build()) {
             for (final Action a : actions) {
                 switch (a) {
                     case Alloc(final long size, final long alignment) -> {

@@ -74,7 +74,7 @@ class PageHeapProperties {
         final Simulation kernel = Simulation.builder().build();
         final OsMemory os = OsMemory.simulated(kernel);
         final TreeMap<Long, Long> live = new TreeMap<>();
-        try (PageHeap heap = PageHeap.builder().os(os).zeroing(false).arenaBytes(ARENA)
+        try (PageHeap heap = PageHeap.builder().os(os).zeroing(false).backgroundScavenger(false).arenaBytes(ARENA)
                 .addressSpaceBudget(12 * ARENA).build()) {
             for (final Action a : actions) {
                 switch (a) {

@@ -1,0 +1,85 @@
+package dev.pagoda.alloc;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * A {@link Heap}'s statistics: span counts kept with atomics on the slow paths, per-class allocation counters
+ * kept unsynchronised in each thread's cache (the fast path must not share a cache line), and the counters of
+ * caches whose threads ended. {@link #stats} adds them up.
+ */
+final class HeapCounters {
+    private final long pageSize;
+    private final AtomicLong spans = new AtomicLong();
+    private final AtomicLong spanBytes = new AtomicLong();
+    /** Spans per size class. */
+    private final AtomicLongArray classSpans = new AtomicLongArray(SizeClasses.COUNT);
+    /** Frees made by threads that do not own the span, per class. */
+    private final AtomicLongArray remoteFrees = new AtomicLongArray(SizeClasses.COUNT);
+    /** Counters of caches whose threads ended, per class: allocations, frees, rounding bytes. */
+    private final AtomicLongArray retiredAllocs = new AtomicLongArray(SizeClasses.COUNT);
+    private final AtomicLongArray retiredFrees = new AtomicLongArray(SizeClasses.COUNT);
+    private final AtomicLongArray retiredRounding = new AtomicLongArray(SizeClasses.COUNT);
+    private final Set<ThreadCache> liveCaches = ConcurrentHashMap.newKeySet();
+
+    HeapCounters(final long pageSize) {
+        this.pageSize = pageSize;
+    }
+
+    /** Counts a cache whose counters {@link #stats} must read. */
+    ThreadCache live(final ThreadCache cache) {
+        liveCaches.add(cache);
+        return cache;
+    }
+
+    /** Folds the counters of a cache whose thread ended into the retired totals. */
+    void retire(final ThreadCache cache) {
+        liveCaches.remove(cache);
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            retiredAllocs.addAndGet(c, cache.allocs[c]);
+            retiredFrees.addAndGet(c, cache.frees[c]);
+            retiredRounding.addAndGet(c, cache.rounding[c]);
+        }
+    }
+
+    void spanAdded(final int sizeClass, final long npages) {
+        spans.incrementAndGet();
+        classSpans.incrementAndGet(sizeClass);
+        spanBytes.addAndGet(npages * pageSize);
+    }
+
+    void spanRemoved(final int sizeClass, final long npages) {
+        spans.decrementAndGet();
+        classSpans.decrementAndGet(sizeClass);
+        spanBytes.addAndGet(-npages * pageSize);
+    }
+
+    void remoteFree(final int sizeClass) {
+        remoteFrees.getAndIncrement(sizeClass);
+    }
+
+    /** The heap's statistics over the page heap's {@code pages}. */
+    HeapStats stats(final PageHeapStats pages, final long limit) {
+        final List<SizeClassStats> classes = new ArrayList<>(SizeClasses.COUNT);
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            long allocs = retiredAllocs.get(c);
+            long frees = retiredFrees.get(c) + remoteFrees.get(c);
+            long rounding = retiredRounding.get(c);
+            for (final ThreadCache cache : liveCaches) {
+                allocs += cache.allocs[c];
+                frees += cache.frees[c];
+                rounding += cache.rounding[c];
+            }
+            final int size = SizeClasses.size(c);
+            final long spanBytesOfClass = SizeClasses.spanPages(c) * pageSize;
+            final long n = classSpans.get(c);
+            classes.add(new SizeClassStats(size, n, allocs, frees, rounding,
+                    n * (spanBytesOfClass - spanBytesOfClass / size * size)));
+        }
+        return new HeapStats(pages, spans.get(), spanBytes.get(), limit, List.copyOf(classes));
+    }
+}

@@ -1,0 +1,142 @@
+package dev.pagoda.alloc;
+
+/**
+ * A heap's management interface, registered with the platform MBean server as
+ * {@code dev.pagoda:type=Heap,name=NAME} while the heap is open (unless it was built with {@code jmx(false)}).
+ * JConsole, VisualVM or any JMX client can read the figures and change the limit and the target at run time.
+ * The attributes are read on demand; the residency ones measure the kernel's view and cost milliseconds.
+ */
+public interface HeapMXBean {
+    /**
+     * The heap's name.
+     *
+     * @return the name
+     */
+    String getName();
+
+    /**
+     * Bytes of page runs handed out: spans of small objects, page-run allocations and large runs.
+     *
+     * @return the bytes
+     */
+    long getAllocatedBytes();
+
+    /**
+     * Bytes the heap keeps resident in its arenas: allocated, cached and free pages that are not released.
+     *
+     * @return the bytes
+     */
+    long getRetainedBytes();
+
+    /**
+     * Bytes in the Ready state, which the hard limit caps.
+     *
+     * @return the bytes
+     */
+    long getReadyBytes();
+
+    /**
+     * Bytes of free pages released to the OS and not yet reused.
+     *
+     * @return the bytes
+     */
+    long getReleasedBytes();
+
+    /**
+     * Bytes the background scavenger released so far.
+     *
+     * @return the bytes
+     */
+    long getReleasedBackgroundBytes();
+
+    /**
+     * Bytes released so far by {@code releaseToOs()} and by allocations at the hard limit.
+     *
+     * @return the bytes
+     */
+    long getReleasedOnDemandBytes();
+
+    /**
+     * Time the background scavenger spent working for this heap.
+     *
+     * @return nanoseconds
+     */
+    long getScavengerWorkNanos();
+
+    /**
+     * Background scavenger cycles completed.
+     *
+     * @return the count
+     */
+    long getScavengerCycles();
+
+    /**
+     * The hard limit on Ready bytes ({@link Long#MAX_VALUE} for none).
+     *
+     * @return the limit
+     */
+    long getMemoryLimit();
+
+    /**
+     * Changes the hard limit on Ready bytes.
+     *
+     * @param bytes the new limit, positive
+     */
+    void setMemoryLimit(long bytes);
+
+    /**
+     * The soft target on Ready bytes ({@link Long#MAX_VALUE} for none).
+     *
+     * @return the target
+     */
+    long getMemoryTarget();
+
+    /**
+     * Changes the soft target on Ready bytes.
+     *
+     * @param bytes the new target, positive
+     */
+    void setMemoryTarget(long bytes);
+
+    /**
+     * The huge-page policy in force.
+     *
+     * @return the policy's name
+     */
+    String getHugePagePolicy();
+
+    /**
+     * Why that huge-page policy is in force.
+     *
+     * @return one sentence
+     */
+    String getHugePageReason();
+
+    /**
+     * Bytes of the heap's mappings resident now (measured with {@code mincore}).
+     *
+     * @return the bytes, -1 on a simulated OS
+     */
+    long getResidentBytes();
+
+    /**
+     * Bytes of the heap's mappings backed by transparent huge pages now ({@code smaps}).
+     *
+     * @return the bytes, -1 on a simulated OS
+     */
+    long getHugePageBytes();
+
+    /**
+     * The process's resident set.
+     *
+     * @return the bytes, -1 where unknown
+     */
+    long getProcessRssBytes();
+
+    /**
+     * Gives every free page back to the OS now.
+     *
+     * @return the bytes released
+     */
+    long releaseToOs();
+}
