@@ -20,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>A null return becomes an {@link OutOfMemoryError}, as an exhausted Pagoda heap throws one.
  */
-final class Libc {
+public final class Libc {
     private static final MethodHandle MALLOC = bind("malloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
     private static final MethodHandle CALLOC =
             bind("calloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG));
@@ -40,7 +40,7 @@ final class Libc {
      * @return the address, never 0
      * @throws OutOfMemoryError if malloc returned null
      */
-    static long malloc(final long size) {
+    public static long malloc(final long size) {
         final long address;
         try {
             address = (long) MALLOC.invokeExact(size);
@@ -57,7 +57,7 @@ final class Libc {
      * @return the address, never 0
      * @throws OutOfMemoryError if calloc returned null
      */
-    static long calloc(final long size) {
+    public static long calloc(final long size) {
         final long address;
         try {
             address = (long) CALLOC.invokeExact(1L, size);
@@ -72,7 +72,7 @@ final class Libc {
      *
      * @param address an address from {@link #malloc}, {@link #calloc} or {@link #mallocCritical}
      */
-    static void free(final long address) {
+    public static void free(final long address) {
         try {
             FREE.invokeExact(address);
         } catch (final Throwable t) {
@@ -87,7 +87,7 @@ final class Libc {
      * @return the address, never 0
      * @throws OutOfMemoryError if malloc returned null
      */
-    static long mallocCritical(final long size) {
+    public static long mallocCritical(final long size) {
         final long address;
         try {
             address = (long) MALLOC_CRITICAL.invokeExact(size);
@@ -102,7 +102,7 @@ final class Libc {
      *
      * @param address an address from {@link #malloc}, {@link #calloc} or {@link #mallocCritical}
      */
-    static void freeCritical(final long address) {
+    public static void freeCritical(final long address) {
         try {
             FREE_CRITICAL.invokeExact(address);
         } catch (final Throwable t) {

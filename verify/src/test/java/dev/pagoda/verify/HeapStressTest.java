@@ -5,8 +5,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -17,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Threads allocate objects of every size class and some page runs on one real {@link Heap}, stamp each with a
- * pattern derived from its address and owner, check the pattern before freeing, and hand a share of their
- * objects to other threads to free (remote frees). Every new object must read as zero where sampled. Fixed
+ * pattern derived from its address and owner ({@link BlockPattern}), check the pattern before freeing, and hand
+ * a share of their objects to other threads to free (remote frees). Every new object must read as zero. Fixed
  * seeds, bounded work; zero corruptions, and when the threads have ended every span and page is back.
  */
 @EnabledOnOs(OS.LINUX)
@@ -44,10 +42,10 @@ class HeapStressTest {
                             final long size = rnd.nextInt(100) == 0 ? 32_769 + rnd.nextInt(100_000)
                                     : 8 + rnd.nextInt(rnd.nextBoolean() ? 256 : 8192);
                             final long a = heap.allocate(size);
-                            if (!zero(a, size)) {
+                            if (BlockPattern.firstNonZero(a, size) >= 0) {
                                 dirty.incrementAndGet();
                             }
-                            stamp(a, size, owner);
+                            BlockPattern.stamp(a, size, tag(a, owner));
                             mine.add(new long[] {a, size, owner});
                         } else if (what < 8) {
                             free(heap, mine.remove(rnd.nextInt(mine.size())), corruptions);
@@ -85,43 +83,14 @@ class HeapStressTest {
     }
 
     private static void free(final Heap heap, final long[] run, final AtomicLong corruptions) {
-        if (!check(run[0], run[1], (int) run[2])) {
+        if (BlockPattern.firstDamage(run[0], run[1], tag(run[0], (int) run[2])) >= 0) {
             corruptions.incrementAndGet();
         }
         heap.free(run[0]);
     }
 
-    @SuppressWarnings("restricted")
-    private static MemorySegment segment(final long address, final long bytes) {
-        return MemorySegment.ofAddress(address).reinterpret(bytes);
-    }
-
-    /** Stamps the first and last 8 bytes (and every 4 KiB between) with a word derived from address and owner. */
-    private static void stamp(final long address, final long size, final int owner) {
-        final MemorySegment s = segment(address, size);
-        for (long off = 0; off + 8 <= size; off += 4096) {
-            s.set(ValueLayout.JAVA_LONG_UNALIGNED, off, pattern(address + off, owner));
-        }
-        s.set(ValueLayout.JAVA_LONG_UNALIGNED, size - 8, ~pattern(address, owner));
-    }
-
-    private static boolean check(final long address, final long size, final int owner) {
-        final MemorySegment s = segment(address, size);
-        for (long off = 0; off + 8 <= size; off += 4096) {
-            if (off + 8 <= size - 8 && s.get(ValueLayout.JAVA_LONG_UNALIGNED, off) != pattern(address + off, owner)) {
-                return false;
-            }
-        }
-        return s.get(ValueLayout.JAVA_LONG_UNALIGNED, size - 8) == ~pattern(address, owner);
-    }
-
-    private static boolean zero(final long address, final long size) {
-        final MemorySegment s = segment(address, size);
-        return s.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == 0 && s.get(ValueLayout.JAVA_LONG_UNALIGNED, size - 8) == 0
-                && s.get(ValueLayout.JAVA_BYTE, size / 2) == 0;
-    }
-
-    private static long pattern(final long address, final int owner) {
-        return address * 0x9E3779B97F4A7C15L ^ ((long) owner << 56) ^ 1;
+    /** The pattern's tag: derived from address and owner, so that blocks of one owner differ too. */
+    private static long tag(final long address, final int owner) {
+        return address ^ ((long) owner << 56);
     }
 }
