@@ -19,8 +19,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * small blocks (glibc's thread cache and bins; at worst a short lock or {@code brk}).
  *
  * <p>A null return becomes an {@link OutOfMemoryError}, as an exhausted Pagoda heap throws one.
+ *
+ * <p>Public for the workloads of {@code dev.pagoda.bench.workload}, which use {@link #malloc} and
+ * {@link #free}.
  */
-final class Libc {
+public final class Libc {
     private static final MethodHandle MALLOC = bind("malloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));
     private static final MethodHandle CALLOC =
             bind("calloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG));
@@ -40,7 +43,7 @@ final class Libc {
      * @return the address, never 0
      * @throws OutOfMemoryError if malloc returned null
      */
-    static long malloc(final long size) {
+    public static long malloc(final long size) {
         final long address;
         try {
             address = (long) MALLOC.invokeExact(size);
@@ -72,7 +75,7 @@ final class Libc {
      *
      * @param address an address from {@link #malloc}, {@link #calloc} or {@link #mallocCritical}
      */
-    static void free(final long address) {
+    public static void free(final long address) {
         try {
             FREE.invokeExact(address);
         } catch (final Throwable t) {
