@@ -90,7 +90,9 @@ public final class BurstIdleWorkload {
 
     /**
      * The child's command line: this JVM's {@code java} and class path, native access for the FFM calls, and
-     * room for the working set as direct memory (twice over, for Netty's chunks).
+     * room for the working set as direct memory (twice over, for Netty's chunks). Netty 4.2 leaves
+     * {@code sun.misc.Unsafe} alone on Java 25; with native access granted it takes its direct memory from
+     * {@code malloc} through FFM and frees it explicitly, so no {@code io.netty.*} setting is needed.
      */
     private static List<String> childCommand(final String allocator, final BurstIdleOptions options) {
         final String java = ProcessHandle.current().info().command()
