@@ -19,6 +19,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * small blocks (glibc's thread cache and bins; at worst a short lock or {@code brk}).
  *
  * <p>A null return becomes an {@link OutOfMemoryError}, as an exhausted Pagoda heap throws one.
+ *
+ * <p>Public for the workloads of {@code dev.pagoda.bench.workload}, which use {@link #malloc} and
+ * {@link #free}.
  */
 public final class Libc {
     private static final MethodHandle MALLOC = bind("malloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG));

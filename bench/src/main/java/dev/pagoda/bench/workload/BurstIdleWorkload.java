@@ -1,0 +1,123 @@
+package dev.pagoda.bench.workload;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The burst-then-idle workload: does an allocator give memory back to the OS once the application has freed
+ * it? Runs each allocator in a child JVM of its own ({@link BurstIdleChild}), one after the other, and
+ * collects their resident-set samples into a CSV file, a chart and a summary table.
+ *
+ * <p><b>Usage.</b> Build with {@code mvn -q -B -pl bench -am package -DskipTests}, then run
+ * {@code java -cp bench/target/benchmarks.jar dev.pagoda.bench.workload.BurstIdleWorkload [options]} from the
+ * repository's root. Each cycle allocates blocks of 64 B to 1 MiB (most small, a few large), writing every
+ * page, until they hold the working set; frees 90% of them at random; then idles. Options, with defaults:
+ * {@code --working-set=2g} (bytes per burst, suffix {@code k}, {@code m} or {@code g}), {@code --cycles=3},
+ * {@code --idle-seconds=5}, {@code --allocators=pagoda,netty-pooled,netty-adaptive,malloc},
+ * {@code --out=bench/results}, {@code --seed=42}. It writes {@code burst-idle.csv} (columns
+ * {@code allocator,seconds,rss_bytes,live_bytes,cycle,phase}, a sample every 100 ms) and
+ * {@code burst-idle-rss.png} to the output folder, and prints per allocator the peak resident set and, at the
+ * end of each idle phase, the resident set, the live bytes and their ratio. Pagoda runs with its defaults and
+ * is never asked to {@code releaseToOs()}; Netty's buffers are direct, malloc is glibc's through FFM. A
+ * 2 GiB run needs about 3 GiB of free memory and takes about two minutes.
+ */
+public final class BurstIdleWorkload {
+    private static final String CSV = "burst-idle.csv";
+    private static final String PNG = "burst-idle-rss.png";
+    /** The child's Java heap: enough for Netty's buffer objects, small beside the working set. */
+    private static final String CHILD_HEAP = "-Xmx512m";
+
+    private BurstIdleWorkload() {
+    }
+
+    /**
+     * Runs the workload on each allocator and writes the results.
+     *
+     * @param args {@code --key=value} options, see the class comment
+     * @throws IOException          if a child cannot be started or a result cannot be written
+     * @throws InterruptedException if interrupted while waiting for a child
+     */
+    public static void main(final String[] args) throws IOException, InterruptedException {
+        System.setProperty("java.awt.headless", "true");
+        final BurstIdleOptions options = BurstIdleOptions.parse(Arrays.asList(args));
+        final List<AllocatorRun> runs = new ArrayList<>();
+        for (final String allocator : options.allocators()) {
+            System.err.println("running " + allocator + " ...");
+            runs.add(runChild(allocator, options));
+        }
+        Files.createDirectories(options.out());
+        final Path csv = options.out().resolve(CSV);
+        writeCsv(runs, csv);
+        final Path png = options.out().resolve(PNG);
+        RssChart.write(runs, options, png);
+        System.out.println("wrote " + csv + " and " + png);
+        System.out.print(BurstIdleSummary.table(runs, options.cycles()));
+        if (runs.stream().anyMatch(r -> r.exitCode() != 0)) {
+            System.exit(1);
+        }
+    }
+
+    private static AllocatorRun runChild(final String allocator, final BurstIdleOptions options)
+            throws IOException, InterruptedException {
+        final Process child = new ProcessBuilder(childCommand(allocator, options))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        final List<Sample> samples = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                try {
+                    samples.add(Sample.fromCsv(line));
+                } catch (final IllegalArgumentException notASample) {
+                    System.err.println(allocator + ": " + line);
+                }
+            }
+        }
+        final int status = child.waitFor();
+        if (status != 0) {
+            System.err.println(allocator + "'s process exited with status " + status);
+        }
+        return new AllocatorRun(allocator, samples, status);
+    }
+
+    /**
+     * The child's command line: this JVM's {@code java} and class path, native access for the FFM calls, and
+     * room for the working set as direct memory (twice over, for Netty's chunks). Netty 4.2 leaves
+     * {@code sun.misc.Unsafe} alone on Java 25; with native access granted it takes its direct memory from
+     * {@code malloc} through FFM and frees it explicitly, so no {@code io.netty.*} setting is needed.
+     */
+    private static List<String> childCommand(final String allocator, final BurstIdleOptions options) {
+        final String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        final List<String> command = new ArrayList<>(List.of(java,
+                "--enable-native-access=ALL-UNNAMED",
+                CHILD_HEAP,
+                "-XX:MaxDirectMemorySize=" + (2 * options.workingSet() + (1L << 30)),
+                // Netty samples buffers for its leak detector; no leak is sought here.
+                "-Dio.netty.leakDetection.level=disabled",
+                "-cp", System.getProperty("java.class.path"),
+                BurstIdleChild.class.getName(),
+                allocator));
+        command.addAll(options.workloadArgs());
+        return command;
+    }
+
+    private static void writeCsv(final List<AllocatorRun> runs, final Path csv) throws IOException {
+        try (Writer w = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
+            w.write("allocator," + Sample.CSV_HEADER + "\n");
+            for (final AllocatorRun run : runs) {
+                for (final Sample s : run.samples()) {
+                    w.write(run.allocator() + "," + s.toCsv() + "\n");
+                }
+            }
+        }
+    }
+}
