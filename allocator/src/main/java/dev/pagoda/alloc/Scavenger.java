@@ -185,6 +185,10 @@ final class Scavenger implements BackgroundScavenger.Target {
 
     private void endCycle(final Goal before, final long lastRelease) {
         inCycle = false;
+        if (cycleReleased == 0) {
+            cycleWork = 0;
+            return; // everything left was dense: not a cycle, nothing to report
+        }
         cycles.incrementAndGet();
         final long retained = before.retained() - lastRelease;
         final boolean met = before.excess() - lastRelease < 1L << pageShift;
