@@ -76,7 +76,17 @@ public final class Heap implements AutoCloseable {
             shards[i] = counters.live(new ThreadCache(true));
         }
         pages.onScavengeGeneration(this::reclaimEmptySpans);
-        this.monitor = b.jmx() ? HeapMonitor.register(this) : null;
+        HeapMonitor registered = null;
+        if (b.jmx()) {
+            try {
+                registered = HeapMonitor.register(this);
+            } catch (final RuntimeException e) {
+                caches.close();
+                pages.close();
+                throw e;
+            }
+        }
+        this.monitor = registered;
     }
 
     /**

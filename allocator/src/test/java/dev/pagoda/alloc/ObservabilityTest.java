@@ -1,0 +1,120 @@
+package dev.pagoda.alloc;
+
+import dev.pagoda.os.Clock;
+import dev.pagoda.os.FakeClock;
+import dev.pagoda.os.OsMemory;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.List;
+import javax.management.Attribute;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The heap's JFR events and its JMX MBean, read back through the JDK's own APIs. */
+class ObservabilityTest {
+    private static final long PAGE = 8192;
+    private static final long GENERATION = Scavenger.GENERATION_MS * 1_000_000L;
+
+    @Test
+    void shouldRecordGrowthScavengerCyclesAndTheLimitInJfr(@TempDir final Path dir) throws Exception {
+        final FakeClock clock = Clock.fake(0);
+        final Path file = dir.resolve("pagoda.jfr");
+        try (Recording recording = new Recording()) {
+            recording.enable("dev.pagoda.HeapGrowth");
+            recording.enable("dev.pagoda.ScavengerCycle");
+            recording.enable("dev.pagoda.MemoryLimitReached");
+            recording.start();
+            try (PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false).pageCaches(false)
+                    .backgroundScavenger(false).clock(clock).name("observed").memoryLimit(600 * PAGE).build()) {
+                final long a = heap.allocate(500);
+                heap.free(a);
+                for (int i = 0; i < 3; i++) {
+                    clock.advance(GENERATION);
+                    heap.scavenge();
+                }
+                assertThrows(PagodaOutOfMemoryError.class, () -> heap.allocate(700));
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        final List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+        final RecordedEvent growth = events.stream()
+                .filter(e -> e.getEventType().getName().equals("dev.pagoda.HeapGrowth")).findFirst().orElseThrow();
+        assertEquals("observed", growth.getString("heap"));
+        assertEquals(512 * PAGE, growth.getLong("mappedBytes"));
+        assertTrue(growth.getBoolean("newArena"));
+        final RecordedEvent cycle = only(events, "dev.pagoda.ScavengerCycle");
+        assertEquals(500 * PAGE, cycle.getLong("releasedBytes"), "live 0: every free resident page goes");
+        assertTrue(cycle.getBoolean("goalMet"));
+        final RecordedEvent limit = only(events, "dev.pagoda.MemoryLimitReached");
+        assertEquals(700 * PAGE, limit.getLong("requestedBytes"));
+        assertEquals(600 * PAGE, limit.getLong("limitBytes"));
+        assertTrue(limit.getBoolean("failed"));
+    }
+
+    private static RecordedEvent only(final List<RecordedEvent> events, final String name) {
+        final List<RecordedEvent> matching = events.stream().filter(e -> e.getEventType().getName().equals(name))
+                .toList();
+        assertEquals(1, matching.size(), () -> name + " events: " + matching);
+        return matching.getFirst();
+    }
+
+    @Test
+    void shouldPublishEachOpenHeapAsAnMBean() throws Exception {
+        final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        final ObjectName name = new ObjectName("dev.pagoda:type=Heap,name=" + ObjectName.quote("jmx-test"));
+        try (Heap heap = Heap.builder().name("jmx-test").backgroundScavenger(false).build()) {
+            assertTrue(server.isRegistered(name));
+            final long a = heap.allocate(1 << 20);
+            assertEquals(heap.stats().pages().allocatedBytes(), server.getAttribute(name, "AllocatedBytes"));
+            assertEquals("jmx-test", server.getAttribute(name, "Name"));
+            server.setAttribute(name, new Attribute("MemoryTarget", 64L << 20));
+            assertEquals(64L << 20, heap.memoryTarget(), "the target set through JMX is the heap's");
+            server.setAttribute(name, new Attribute("MemoryLimit", 1L << 30));
+            assertEquals(1L << 30, heap.memoryLimit());
+            assertEquals(heap.hugePages().inForce().name(), server.getAttribute(name, "HugePagePolicy"));
+            assertTrue((Long) server.getAttribute(name, "ResidentBytes") >= 0);
+            assertTrue((Long) server.getAttribute(name, "ProcessRssBytes") > 0);
+            heap.free(a);
+            final long released = (Long) server.invoke(name, "releaseToOs", null, null);
+            assertTrue(released >= 1 << 20, () -> "released " + released);
+            assertEquals(heap.stats().pages().scavenger().releasedOnDemandBytes(),
+                    server.getAttribute(name, "ReleasedOnDemandBytes"));
+            final IllegalArgumentException duplicate = assertThrows(IllegalArgumentException.class,
+                    () -> Heap.builder().name("jmx-test").build());
+            assertTrue(duplicate.getMessage().contains("unique"), duplicate.getMessage());
+        }
+        assertFalse(server.isRegistered(name), "closing the heap unregisters it");
+        try (Heap quiet = Heap.builder().name("jmx-test").jmx(false).build()) {
+            assertFalse(server.isRegistered(name));
+            assertEquals("jmx-test", quiet.name());
+        }
+    }
+
+    @Test
+    @SuppressWarnings("restricted")
+    void shouldMeasureResidencyOfTheHeapsOwnRanges() {
+        try (Heap heap = Heap.builder().backgroundScavenger(false).jmx(false).build()) {
+            final long a = heap.allocate(8L << 20);
+            java.lang.foreign.MemorySegment.ofAddress(a).reinterpret(8L << 20).fill((byte) 1);
+            final HeapResidency r = heap.residency();
+            assertTrue(r.residentBytes() >= 8L << 20, r::toString);
+            assertTrue(r.residentBytes() <= r.mappedBytes(), r::toString);
+            assertTrue(r.processRssBytes() >= r.residentBytes(), r::toString);
+            heap.free(a);
+            heap.releaseToOs();
+            assertTrue(heap.residency().residentBytes() < 1L << 20, () -> heap.residency().toString());
+        }
+    }
+}
