@@ -2,7 +2,8 @@
  * Pagoda's page heap: arenas of reserved address space, a page allocator that finds runs of free pages in a
  * handful of steps, per-thread page caches, and exact knowledge of which pages are in use, free, or given
  * back to the OS. A port in spirit of the Go runtime's {@code mheap.go} (growth), {@code mpagealloc.go} and
- * {@code mpallocbits.go} (the page allocator) and {@code mpagecache.go} (the caches), on Pagoda's
+ * {@code mpallocbits.go} (the page allocator), {@code mpagecache.go} (the caches) and {@code mgcscavenge.go}
+ * (the scavenger), on Pagoda's
  * {@link dev.pagoda.os.OsMemory} state machine.
  *
  * <h2>Structures</h2>
@@ -42,9 +43,40 @@
  * </ol>
  * Freeing reads the run's length from its first page with a compare-and-set to zero, which refuses interior
  * addresses and double frees, then returns the run to the thread's cache or, under the heap lock, to the
- * page allocator as free and resident. {@link dev.pagoda.alloc.PageHeap#releaseToOs()} flushes every cache and
- * then, run by run, takes free resident pages out of the allocator, releases them with {@code unused} with no
- * lock held, and puts them back marked released (Go's {@code scavengeOne}).
+ * page allocator as free and resident.
+ *
+ * <h2>Giving memory back: the scavenger</h2>
+ * Free pages stay resident until the scavenger releases them, after Go's {@code mgcscavenge.go}. Every release
+ * is Go's {@code scavengeOne}: under the heap lock, find the highest run of free resident pages and mark it
+ * allocated; with no lock held, {@code unused} it ({@code MADV_DONTNEED}); under the lock again, free it marked
+ * released. No allocation waits for an {@code madvise}, and no run is ever both handed out and being released.
+ * <ul>
+ *   <li><b>Goals.</b> Retained pages (allocated plus free resident) at most live pages plus 10%, and, when a soft
+ *   {@linkplain dev.pagoda.alloc.PageHeap#memoryTarget(long) memory target} is set, Ready bytes at most 95% of
+ *   it. The hard {@linkplain dev.pagoda.alloc.PageHeap#memoryLimit(long) memory limit} is different: an
+ *   allocation that would pass it first releases free pages synchronously, and fails only if that is not enough.
+ *   {@code releaseToOs} releases everything free now (Go's {@code debug.FreeOSMemory}).</li>
+ *   <li><b>Order and density</b> ({@code ScavengeIndex}). Highest addresses first, so the bottom of the heap, where
+ *   first-fit allocation lands, stays dense and resident. Chunks that were at least 96.875% in use during the
+ *   current or the previous generation (250 ms each) are skipped, as Go skips chunks dense in the current or last
+ *   GC cycle. Releases never cross a huge page, so a wholly free huge page goes back in one call; when huge pages
+ *   are in play, a huge page at least half in use is never split. Forced releases ignore both rules.</li>
+ *   <li><b>The background thread</b> ({@code BackgroundScavenger}). One daemon thread serves every heap of the
+ *   process, round-robin, one huge page at a time. A token bucket paces it to 1% of one core, measured with the
+ *   monotonic clock around its own work; credit saved while idle (up to 30 s worth, 300 ms of work) is spent at
+ *   once, so memory freed after a quiet spell goes back within a second instead of trickling back. With nothing
+ *   to do it parks for 100 ms between looks; it never spins. At each generation the {@link dev.pagoda.alloc.Heap}
+ *   also returns spans with no live object to the page heap, so freed small objects become releasable pages.</li>
+ *   <li><b>Huge pages</b> ({@link dev.pagoda.alloc.HugePagePolicy}). Leave them to the system, prefer them
+ *   ({@code MADV_HUGEPAGE} on every chunk as it is mapped), forbid them ({@code MADV_NOHUGEPAGE}), or have the
+ *   scavenger collapse densely used chunks ({@code MADV_COLLAPSE}, off every lock, once per chunk until pages of
+ *   it are released). {@link dev.pagoda.alloc.PageHeap#hugePages()} says which policy is in force and why.</li>
+ *   <li><b>Observability.</b> {@link dev.pagoda.alloc.ScavengerStats} (released in the background and on demand,
+ *   work time, cycles); {@link dev.pagoda.alloc.HeapResidency}, measured by {@code mincore} and {@code smaps};
+ *   JFR events {@code dev.pagoda.ScavengerCycle}, {@code dev.pagoda.MemoryLimitReached} and
+ *   {@code dev.pagoda.HeapGrowth}; a {@link dev.pagoda.alloc.HeapMXBean} per heap; and a one-line-per-cycle
+ *   trace ({@code -Dpagoda.scavtrace=true}, Go's {@code scavtrace}).</li>
+ * </ul>
  *
  * <h2>Zeroing</h2>
  * A page reads as zero if it has never been handed out since the OS mapped it (each arena keeps Go's
@@ -92,6 +124,7 @@
  *   summary(entry)    = merge(summaries of its 8 children); summary(chunk) = summarize(bitmap)
  * </pre>
  * {@link dev.pagoda.alloc.PageHeap#checkInvariants()} checks all of them, page by page, against the OS layer's
- * own record of states.
+ * own record of states. A run being released counts as free; its pages are Ready until {@code unused} returns
+ * and Prepared until the run is put back, and the checker allows for exactly that.
  */
 package dev.pagoda.alloc;
