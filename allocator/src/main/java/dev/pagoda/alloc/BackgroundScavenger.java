@@ -50,6 +50,8 @@ final class BackgroundScavenger {
     private final Pacer pacer;
     private final List<WeakReference<Target>> targets = new CopyOnWriteArrayList<>();
     private volatile Thread thread;
+    /** Heaps whose failure was logged as a warning already; touched by the scavenger thread only. */
+    private final java.util.Map<Target, Boolean> warned = new java.util.WeakHashMap<>();
 
     BackgroundScavenger(final Clock clock, final double fraction, final long window) {
         this.clock = clock;
@@ -126,6 +128,7 @@ final class BackgroundScavenger {
         }
         boolean worked;
         long now = start;
+        java.util.Set<Target> failed = null;
         do {
             worked = false;
             for (final WeakReference<Target> ref : targets) {
@@ -134,13 +137,20 @@ final class BackgroundScavenger {
                     targets.remove(ref);
                     continue;
                 }
+                if (failed != null && failed.contains(t)) {
+                    continue; // a heap whose step failed sits out the rest of the round
+                }
                 try {
                     worked |= t.step() > 0;
                 } catch (final RuntimeException | Error e) {
                     if (e instanceof VirtualMachineError) {
                         throw e;
                     }
-                    LOG.log(System.Logger.Level.WARNING, "pagoda scavenger: a heap's step failed; its memory "
+                    failed = failed == null ? new java.util.HashSet<>() : failed;
+                    failed.add(t);
+                    // Warn once per heap; later failures of the same heap are logged at DEBUG only.
+                    LOG.log(warned.put(t, Boolean.TRUE) == null ? System.Logger.Level.WARNING
+                            : System.Logger.Level.DEBUG, "pagoda scavenger: a heap's step failed; its memory "
                             + "stays consistent and the scavenger goes on", e);
                 }
                 now = clock.nanoTime();

@@ -92,7 +92,9 @@ class PacingTest {
     void shouldGoOnAfterAHeapsStepFails() {
         final BackgroundScavenger loop = new BackgroundScavenger(clock, 0.01, 10 * SECOND);
         final AtomicLong work = new AtomicLong();
+        final AtomicLong attempts = new AtomicLong();
         final BackgroundScavenger.Target broken = () -> {
+            attempts.incrementAndGet();
             throw new IllegalStateException("injected");
         };
         final BackgroundScavenger.Target heap = busyHeap(10_000, work);
@@ -100,6 +102,9 @@ class PacingTest {
         loop.register(heap);
         assertEquals(0, loop.runOnce(), "the healthy heap still worked");
         assertTrue(work.get() > 0);
+        assertEquals(1, attempts.get(), "the failing heap sits out the rest of the round");
+        loop.runOnce();
+        assertEquals(2, attempts.get(), "and is tried again in the next one");
     }
 
     @Test
