@@ -129,4 +129,17 @@ final class Arenas {
     Arena[] all() {
         return bySlot;
     }
+
+    /** The mapped part of every arena, as {@code [base, bytes, ...]} pairs; call with the heap lock held. */
+    long[] grownRanges(final long chunkBytes) {
+        final long[] out = new long[bySlot.length * 2];
+        int n = 0;
+        for (final Arena a : bySlot) {
+            if (a.grownChunks > 0) {
+                out[n++] = a.base;
+                out[n++] = a.grownChunks * chunkBytes;
+            }
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
 }

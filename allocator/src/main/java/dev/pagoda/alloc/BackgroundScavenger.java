@@ -14,6 +14,11 @@ import java.util.concurrent.locks.LockSupport;
  * should not get a thousand threads. Each heap's {@link Scavenger} decides what it would release and how far
  * it is from its goal; this loop only takes turns between them and paces the total with a {@link Pacer}.
  *
+ * <p>The budget is a property of the process, set with {@code -Dpagoda.scavenger.cpuPercent=N} (percent of one
+ * core, default 1) before the first heap is built: a program that frees gigabytes at a time and wants them back
+ * within seconds raises it (a {@code MADV_DONTNEED} costs about 0.2-0.4 ms of kernel time per MiB here, so 1% of
+ * a core returns a sustained ~30 MiB per second, plus the 300 ms of credit saved while idle).
+ *
  * <p>A round gives every heap one step at a time, round-robin, for about a millisecond of measured work (a
  * step is one release of at most a huge page, or one collapse), then charges the work to the pacer. When no
  * heap has anything to do, the thread parks for {@value #IDLE_POLL_MS} ms and looks again: it sleeps, never
@@ -64,8 +69,30 @@ final class BackgroundScavenger {
     }
 
     private static final class Shared {
-        static final BackgroundScavenger INSTANCE = new BackgroundScavenger(Clock.system(), DEFAULT_FRACTION,
-                DEFAULT_WINDOW).start();
+        static final BackgroundScavenger INSTANCE = new BackgroundScavenger(Clock.system(),
+                fraction(System.getProperty(CPU_PERCENT_PROPERTY)), DEFAULT_WINDOW).start();
+    }
+
+    /** The system property that sets the budget, in percent of one core: {@value}. */
+    static final String CPU_PERCENT_PROPERTY = "pagoda.scavenger.cpuPercent";
+
+    /** The budget as a fraction of one core from the property's value (percent), or the default if unset. */
+    static double fraction(final String percent) {
+        if (percent == null) {
+            return DEFAULT_FRACTION;
+        }
+        final double p;
+        try {
+            p = Double.parseDouble(percent.trim());
+        } catch (final NumberFormatException e) {
+            throw new IllegalArgumentException(CPU_PERCENT_PROPERTY + " must be a number of percent in (0, 100]: "
+                    + CPU_PERCENT_PROPERTY + "=" + percent, e);
+        }
+        if (!(p > 0 && p <= 100)) {
+            throw new IllegalArgumentException(CPU_PERCENT_PROPERTY + " must be in (0, 100]: "
+                    + CPU_PERCENT_PROPERTY + "=" + percent);
+        }
+        return p / 100;
     }
 
     private BackgroundScavenger start() {

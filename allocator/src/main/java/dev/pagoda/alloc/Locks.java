@@ -15,4 +15,13 @@ final class Locks {
             lock.unlock();
         }
     }
+
+    static <T> T lockedGet(final ReentrantLock lock, final java.util.function.Supplier<T> action) {
+        lock.lock();
+        try {
+            return action.get();
+        } finally {
+            lock.unlock();
+        }
+    }
 }

@@ -301,54 +301,23 @@ public final class PageAlloc {
     }
 
     /**
-     * The first page at or after {@code from} that is free and not released, or -1: where the scavenger
-     * starts its next release.
+     * The highest run of free, unreleased pages below page {@code below}, within one aligned block of
+     * {@code blockPages} and at most {@code maxPages} long, taken from the run's top end: what a forced release
+     * ({@code releaseToOs}, the memory limit) takes next. The background scavenger searches the same way but
+     * also skips densely used chunks.
      *
-     * @param from the page index to start at
-     * @return the page index, or -1
+     * @param below      the search starts at page {@code below - 1} and goes down
+     * @param maxPages   the longest run wanted, at least 1
+     * @param blockPages the block size, a power of two from 64 to {@value #CHUNK_PAGES}
+     * @return the run packed as {@code first << 10 | npages}, or -1 if no page below qualifies
+     * @throws IllegalArgumentException if {@code maxPages} or {@code blockPages} is out of range
      */
-    public long findReleasable(final long from) {
-        if (from >= (long) chunks * CHUNK_PAGES) {
-            return -1; // and from >>> 6 below fits an int
+    public long findReleasableBelow(final long below, final long maxPages, final int blockPages) {
+        if (maxPages < 1 || blockPages < 64 || blockPages > CHUNK_PAGES || Integer.bitCount(blockPages) != 1) {
+            throw new IllegalArgumentException("maxPages must be positive and blockPages a power of two from 64 to "
+                    + CHUNK_PAGES + ": maxPages=" + maxPages + ", blockPages=" + blockPages);
         }
-        for (int w = (int) (Math.max(from, 0) >>> 6); w < chunks * CHUNK_WORDS; w++) {
-            if (!grown[w / CHUNK_WORDS]) {
-                w = (w / CHUNK_WORDS + 1) * CHUNK_WORDS - 1;
-                continue;
-            }
-            long candidates = ~(alloc[w] | released[w]);
-            if (w == from >>> 6) {
-                candidates &= -1L << (from & 63);
-            }
-            if (candidates != 0) {
-                return ((long) w << 6) + Long.numberOfTrailingZeros(candidates);
-            }
-        }
-        return -1;
-    }
-
-    /**
-     * The length of the run of free, unreleased pages that starts at {@code first}, capped at {@code max} and at
-     * the end of {@code first}'s chunk.
-     *
-     * @param first a page index
-     * @param max   the longest run wanted
-     * @return the run length, 0 if {@code first} itself is allocated or released
-     */
-    public long releasableRun(final long first, final long max) {
-        final long chunkEnd = (first / CHUNK_PAGES + 1) * CHUNK_PAGES;
-        final long end = Math.min(chunkEnd, first + max);
-        long p = first;
-        while (p < end) {
-            final int w = (int) (p >>> 6);
-            final long busy = (alloc[w] | released[w]) >>> (p & 63);
-            final int free = busy == 0 ? (int) (64 - (p & 63)) : Long.numberOfTrailingZeros(busy);
-            p += free;
-            if (free == 0 || (p & 63) != 0) {
-                break;
-            }
-        }
-        return Math.min(p, end) - first;
+        return scavengeIndex.find(this, below, maxPages, blockPages, true, false);
     }
 
     /**

@@ -2,12 +2,12 @@ package dev.pagoda.alloc;
 
 import dev.pagoda.os.MemState;
 import dev.pagoda.os.OsMemory;
-import dev.pagoda.os.Platform;
 import dev.pagoda.os.OsOutOfMemoryException;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -49,7 +49,6 @@ public final class PageHeap implements AutoCloseable {
     private final long chunkBytes;
     private final AddressBudget budget;
     private final boolean zeroing;
-    private final boolean releasedReadsZero;
 
     /** Guards the page allocator, arena growth marks and the reserved-bytes count. Never held across a syscall. */
     private final ReentrantLock lock = new ReentrantLock();
@@ -57,14 +56,14 @@ public final class PageHeap implements AutoCloseable {
     private final Arenas arenas;
     private final LargeRuns large;
     private final PageCaches caches;
+    private final RunAllocator runs;
     private final Releaser releaser;
     private final HeapGrowth growth;
     private final String name;
     private final HugePageReport hugePages;
     private final Scavenger scavenger;
     private volatile boolean closed;
-
-    private static final java.util.concurrent.atomic.AtomicInteger NAMES = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger NAMES = new AtomicInteger();
 
     PageHeap(final PageHeapBuilder b) {
         this.os = b.os() != null ? b.os() : OsMemory.system();
@@ -86,7 +85,6 @@ public final class PageHeap implements AutoCloseable {
             throw new IllegalArgumentException("a simulated OsMemory has no memory behind its addresses: build the "
                     + "heap with zeroing(false)");
         }
-        this.releasedReadsZero = !os.needZeroAfterUnused();
         this.name = b.name() != null ? b.name() : "heap-" + NAMES.incrementAndGet();
         this.hugePages = HugePageReport.resolve(os, b.hugePages());
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
@@ -95,7 +93,9 @@ public final class PageHeap implements AutoCloseable {
         this.large = new LargeRuns(os, b.guardPages(), budget, releaser, hugePages);
         this.growth = new HeapGrowth(lock, pages, arenas, os, budget, arenaBytes, chunkBytes, this::checkOpen,
                 hugePages, name);
-        this.caches = b.pageCaches() ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
+        this.runs = new RunAllocator(lock, pages, arenas, os, budget, releaser, growth, pageShift, b.pageCaches(),
+                this::checkOpen, () -> closed);
+        this.caches = runs.caches;
         this.scavenger = new Scavenger(name, lock, pages, arenas, releaser, os, pageShift, b.clock(), b, hugePages);
         if (scavenger.background()) {
             BackgroundScavenger.shared().register(scavenger);
@@ -148,161 +148,12 @@ public final class PageHeap implements AutoCloseable {
         if (npages > arenas.pagesPerArena) {
             return large.allocate(npages << pageShift, pageSize);
         }
-        if (npages <= PageCache.MAX_PAGES && caches != null) {
-            final PageCache cache = caches.mine();
-            if (cache != null) {
-                return allocateCached(cache, (int) npages, zeroed);
-            }
-        }
-        if (npages <= RunStash.MAX_PAGES && caches != null) {
-            final PageCache cache = caches.mine();
-            if (cache != null) {
-                final long page;
-                synchronized (cache) {
-                    page = cache.stash.take((int) npages);
-                }
-                if (page >= 0) {
-                    final long address = recordRun(page, npages);
-                    if (zeroed) {
-                        Zero.zero(address, npages << pageShift); // a kept run was used: it is dirty
-                    }
-                    return address;
-                }
-            }
-        }
-        return allocateDirect(npages, zeroed);
+        return runs.allocate(npages, zeroed);
     }
 
-    private long allocateCached(final PageCache cache, final int npages, final boolean zeroed) {
-        final long page;
-        final boolean zero;
-        synchronized (cache) {
-            long p = cache.alloc(npages);
-            if (p < 0) {
-                refill(cache, npages);
-                p = cache.alloc(npages);
-                if (p < 0) {
-                    // The first fit straddles two 64-page groups: a cache cannot hold it.
-                    return allocateDirect(npages, zeroed);
-                }
-            }
-            page = p;
-            zero = cache.lastZeroed();
-        }
-        final long address = recordRun(page, npages);
-        if (zeroed && !zero) {
-            Zero.zero(address, (long) npages << pageShift);
-        }
-        return address;
-    }
 
-    /**
-     * Gives the cache's leftovers back and takes the 64-page group holding the first free run of {@code npages},
-     * growing the heap if there is none;
-     * then makes the group's released pages Ready, outside the heap lock. Called with the cache's monitor held.
-     */
-    private void refill(final PageCache cache, final int npages) {
-        while (true) {
-            lock.lock();
-            try {
-                checkOpen();
-                pages.flush(cache);
-                if (pages.allocToCache(cache, npages)) {
-                    final Arenas.Arena arena = arenas.ofPage(cache.base());
-                    final long offset = cache.base() - arena.firstPage;
-                    if (offset + Long.SIZE > arena.zeroedBase) {
-                        cache.markFresh(-1L << Math.max(0, arena.zeroedBase - offset));
-                        arena.zeroedBase = offset + Long.SIZE;
-                    }
-                    break;
-                }
-            } finally {
-                lock.unlock();
-            }
-            growth.grow(npages);
-        }
-        final long releasedBytes = (long) Long.bitCount(cache.releasedMask()) << pageShift;
-        if (releasedBytes > 0) {
-            try {
-                releaser.reserveReady(releasedBytes);
-            } catch (final PagodaOutOfMemoryError e) {
-                flushUnderLock(cache);
-                throw e;
-            }
-        }
-        for (long m = cache.releasedMask(); m != 0; ) {
-            final int from = Long.numberOfTrailingZeros(m);
-            final int n = Long.numberOfTrailingZeros(~(m >>> from));
-            final long bytes = (long) n << pageShift;
-            try {
-                os.used(arenas.addressOf(cache.base() + from), bytes);
-            } catch (final RuntimeException e) {
-                // Give the group back; the pages still released keep their marks, as the OS layer has them.
-                flushUnderLock(cache);
-                throw budget.outOfMemory(bytes, e);
-            }
-            cache.markUsed(Bitmaps.mask(from, n));
-            m &= ~Bitmaps.mask(from, n);
-        }
-    }
 
-    private long allocateDirect(final long npages, final boolean zeroed) {
-        long page;
-        long wasReleased;
-        boolean known;
-        while (true) {
-            lock.lock();
-            try {
-                checkOpen();
-                page = pages.find(npages);
-                if (page >= 0) {
-                    wasReleased = pages.allocRange(page, npages);
-                    final Arenas.Arena arena = arenas.ofPage(page);
-                    final long offset = page - arena.firstPage;
-                    known = offset >= arena.zeroedBase || (wasReleased == npages && releasedReadsZero);
-                    arena.zeroedBase = Math.max(arena.zeroedBase, offset + npages);
-                    break;
-                }
-            } finally {
-                lock.unlock();
-            }
-            growth.grow(npages);
-        }
-        final long address = recordRun(page, npages);
-        final long bytes = npages << pageShift;
-        if (wasReleased > 0) {
-            try {
-                releaser.reserveReady(wasReleased << pageShift);
-            } catch (final PagodaOutOfMemoryError e) {
-                undoDirect(page, address, npages);
-                throw e;
-            }
-            try {
-                os.used(address, bytes);
-            } catch (final RuntimeException e) {
-                undoDirect(page, address, npages);
-                throw budget.outOfMemory(bytes, e);
-            }
-        }
-        if (zeroed && !known) {
-            Zero.zero(address, bytes);
-        }
-        return address;
-    }
 
-    /**
-     * Puts back a run whose {@code used} failed: the OS layer left every page as it was, so each page goes back
-     * released exactly if it is still Prepared.
-     */
-    private void undoDirect(final long page, final long address, final long npages) {
-        final Arenas.Arena arena = arenas.ofPage(page);
-        RUNS.setRelease(arena.runs, (int) (page - arena.firstPage) + Arenas.RUNS_PAD, 0);
-        Locks.locked(lock, () -> {
-            for (long i = 0; i < npages; i++) {
-                pages.freeRange(page + i, 1, os.stateOf(address + (i << pageShift)) == MemState.PREPARED);
-            }
-        });
-    }
 
     /**
      * Allocates a run of zeroed pages (unless built without zeroing) whose address is a multiple of
@@ -431,11 +282,7 @@ public final class PageHeap implements AutoCloseable {
      */
     public long scavenge() {
         checkOpen();
-        long total = 0;
-        for (long done; (done = scavenger.step()) > 0; ) {
-            total += done;
-        }
-        return total;
+        return scavenger.cycle();
     }
 
     /** Makes the scavenger run {@code hook} at the start of each generation (the Heap frees its empty spans). */
@@ -461,9 +308,6 @@ public final class PageHeap implements AutoCloseable {
      */
     public void memoryTarget(final long bytes) {
         scavenger.memoryTarget(bytes);
-        if (scavenger.background()) {
-            BackgroundScavenger.shared().wake();
-        }
     }
 
     /**
@@ -496,29 +340,11 @@ public final class PageHeap implements AutoCloseable {
         if ("simulated".equals(os.port())) {
             throw new UnsupportedOperationException("a simulated OS has no resident memory to measure");
         }
-        final java.util.List<long[]> ranges = new java.util.ArrayList<>();
-        Locks.locked(lock, () -> {
+        final long[] mapped = Locks.lockedGet(lock, () -> {
             checkOpen();
-            for (final Arenas.Arena a : arenas.all()) {
-                if (a.grownChunks > 0) {
-                    ranges.add(new long[] {a.base, a.grownChunks * chunkBytes});
-                }
-            }
+            return arenas.grownRanges(chunkBytes);
         });
-        final long[] big = large.ranges();
-        for (int i = 0; i < big.length; i += 2) {
-            ranges.add(new long[] {big[i], big[i + 1]});
-        }
-        final Platform platform = Platform.current();
-        long mapped = 0;
-        long resident = 0;
-        long huge = 0;
-        for (final long[] r : ranges) {
-            mapped += r[1];
-            resident += platform.residency(r[0], r[1]).residentPages() * platform.pageSize();
-            huge += Platform.hugePageBytes(r[0], r[1]);
-        }
-        return new HeapResidency(mapped, resident, huge, Platform.processMemory().rssBytes().orElse(-1));
+        return HeapResidency.measure(mapped, large.ranges());
     }
 
     /**
@@ -542,22 +368,6 @@ public final class PageHeap implements AutoCloseable {
         releaser.memoryLimit(bytes);
     }
 
-    /** Returns a cache's pages to the page allocator; called with the cache's monitor held. */
-    private void flushUnderLock(final PageCache cache) {
-        lock.lock();
-        try {
-            if (!closed) {
-                pages.flush(cache);
-                final RunStash stash = cache.stash;
-                for (int i = 0; i < stash.count(); i++) {
-                    pages.freeRange(stash.first(i), stash.length(i), false);
-                }
-                stash.clear();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
 
     /**
      * The heap's page size: every run is a multiple of it and aligned to it.
@@ -645,12 +455,6 @@ public final class PageHeap implements AutoCloseable {
         }
     }
 
-    private long recordRun(final long page, final long npages) {
-        final Arenas.Arena arena = arenas.ofPage(page);
-        final long offset = page - arena.firstPage;
-        RUNS.setRelease(arena.runs, (int) offset + Arenas.RUNS_PAD, (int) npages);
-        return arena.base + (offset << pageShift);
-    }
 
 
     private static IllegalArgumentException notLive(final long address) {

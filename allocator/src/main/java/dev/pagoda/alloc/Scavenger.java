@@ -95,6 +95,18 @@ final class Scavenger implements BackgroundScavenger.Target {
                     + "memoryTarget=" + bytes);
         }
         this.memoryTarget = bytes;
+        if (background) {
+            BackgroundScavenger.shared().wake();
+        }
+    }
+
+    /** Steps until there is nothing left to do now; returns the bytes released or collapsed. */
+    long cycle() {
+        long total = 0;
+        for (long done; (done = step()) > 0; ) {
+            total += done;
+        }
+        return total;
     }
 
     /** Retained bytes, the goal for them, Ready bytes and the goal for those, in one consistent read. */
@@ -141,7 +153,13 @@ final class Scavenger implements BackgroundScavenger.Target {
         if (excess >= 1L << pageShift && !resting) {
             inCycle = true;
             final long maxPages = Math.min(releaser.blockPages(), (excess - 1 >>> pageShift) + 1);
-            final long run = releaser.releaseOne(cursor, maxPages, false);
+            long run = releaser.releaseOne(cursor, maxPages, false);
+            if (run < 0 && cursor != Long.MAX_VALUE) {
+                // Short holes passed over while the goal wanted more may be what it needs now: one more look
+                // from the top before resting for the generation.
+                cursor = Long.MAX_VALUE;
+                run = releaser.releaseOne(cursor, maxPages, false);
+            }
             if (run < 0) {
                 resting = true;
             } else {

@@ -115,6 +115,18 @@ class PacingTest {
     }
 
     @Test
+    void shouldReadTheBudgetFromItsPropertyAndRefuseNonsense() {
+        assertEquals(0.01, BackgroundScavenger.fraction(null), "1% of one core by default");
+        assertEquals(0.25, BackgroundScavenger.fraction(" 25 "));
+        assertEquals(1.0, BackgroundScavenger.fraction("100"));
+        for (final String bad : new String[] {"0", "-1", "101", "NaN", "lots"}) {
+            final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> BackgroundScavenger.fraction(bad));
+            assertTrue(e.getMessage().contains("pagoda.scavenger.cpuPercent=" + bad), e.getMessage());
+        }
+    }
+
+    @Test
     void shouldKeepCreditThroughManySmallRefills() {
         final Pacer pacer = new Pacer(0.01, 10 * SECOND, 0);
         pacer.charge(100 * MS, 0);

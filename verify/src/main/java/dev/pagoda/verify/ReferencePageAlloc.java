@@ -143,41 +143,29 @@ public final class ReferencePageAlloc {
     }
 
     /**
-     * The first page at or after {@code from} that is grown, free and not released.
+     * The highest run of grown, free, unreleased pages below {@code below}, within one aligned block of
+     * {@code blockPages}, at most {@code maxPages} long counted from its top page down.
      *
-     * @param from the page index to start at (negative means 0)
-     * @return the page index, or -1
+     * @param below      the search starts at {@code below - 1}
+     * @param maxPages   the longest run wanted
+     * @param blockPages the block size in pages
+     * @return {@code first << 10 | npages}, or -1
      */
-    public long findReleasable(final long from) {
-        if (from >= PAGE_LIMIT) {
-            return -1;
-        }
-        for (int p = grown.nextSetBit((int) Math.max(from, 0)); p >= 0; p = grown.nextSetBit(p + 1)) {
-            if (!allocated.get(p) && !released.get(p)) {
-                return p;
+    public long findReleasableBelow(final long below, final long maxPages, final int blockPages) {
+        final long start = Math.min(below, PAGE_LIMIT) - 1;
+        for (long top = start < 0 ? -1 : grown.previousSetBit((int) start); top >= 0;
+             top = grown.previousSetBit((int) top - 1)) {
+            if (isAllocated(top) || isReleased(top)) {
+                continue;
             }
+            final long floor = Math.max(top / blockPages * blockPages, top - maxPages + 1);
+            long first = top;
+            while (first > floor && !isAllocated(first - 1) && !isReleased(first - 1)) {
+                first--;
+            }
+            return first << 10 | (top - first + 1);
         }
         return -1;
-    }
-
-    /**
-     * How many pages from {@code first} on are free and not released, counting at most {@code max} and
-     * stopping at the end of {@code first}'s chunk.
-     *
-     * @param first a page index
-     * @param max   the longest run wanted
-     * @return the run length, 0 if {@code first} itself is allocated or released
-     */
-    public long releasableRun(final long first, final long max) {
-        final long chunkEnd = (first / CHUNK + 1) * CHUNK;
-        long n = 0;
-        for (long p = first; p < chunkEnd && n < max; p++) {
-            if (isAllocated(p) || isReleased(p)) {
-                break;
-            }
-            n++;
-        }
-        return n;
     }
 
     /**

@@ -303,16 +303,18 @@ class PageAllocProperties {
         }
 
         void release(final int pick, final int max) {
-            final long lo = Math.max(0, spanStart() - 64);
-            final long from = pick % 4 == 0 ? 0 : lo + pick % (spanEnd() - lo + 64);
-            final long p = pa.findReleasable(from);
-            assertEquals(ref.findReleasable(from), p, "findReleasable(" + from + ")");
-            if (p < 0) {
+            final long hi = spanEnd() + 64;
+            final long below = pick % 4 == 0 ? Long.MAX_VALUE : pick % hi;
+            final int block = 64 << (pick % 4);
+            final long run = pa.findReleasableBelow(below, max, block);
+            assertEquals(ref.findReleasableBelow(below, max, block), run,
+                    "findReleasableBelow(" + below + ", " + max + ", " + block + ")");
+            if (run < 0) {
                 return;
             }
-            final long n = pa.releasableRun(p, max);
-            assertEquals(ref.releasableRun(p, max), n, "releasableRun(" + p + ", " + max + ")");
-            assertTrue(n > 0, "a releasable page starts a run of at least one page");
+            final long p = run >>> 10;
+            final long n = run & 1023;
+            assertTrue(n > 0 && n <= max && p / block == (p + n - 1) / block, "a run within one block, at most max");
             assertEquals(0, pa.allocRange(p, n), "released pages in a releasable run");
             assertEquals(0, ref.allocRange(p, n));
             pa.freeRange(p, n, true);

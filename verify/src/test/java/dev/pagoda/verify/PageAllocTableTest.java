@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -210,29 +211,30 @@ class PageAllocTableTest {
     }
 
     @Test
-    void shouldFindTheFirstReleasablePageAtOrAfterAPoint() {
+    void shouldFindTheHighestReleasableRunBelowAPoint() {
         final PageAlloc pa = build(Map.of(0, List.of(r(0, 10)), 2, List.of(r(0, 10))),
                 Map.of(0, List.of(r(100, 5)), 2, List.of(r(40, 3))));
-        assertEquals(100, pa.findReleasable(0));
-        assertEquals(102, pa.findReleasable(102));
-        assertEquals(page(2, 40), pa.findReleasable(105), "skipping the chunk that was not grown");
-        assertEquals(page(2, 42), pa.findReleasable(page(2, 42)));
-        assertEquals(-1, pa.findReleasable(page(2, 43)));
-        assertEquals(5, pa.releasableRun(100, 64));
-        assertEquals(3, pa.releasableRun(102, 64));
-        assertEquals(2, pa.releasableRun(100, 2));
-        assertEquals(0, pa.releasableRun(99, 64));
+        assertEquals(packed(page(2, 40), 3), pa.findReleasableBelow(Long.MAX_VALUE, 512, 256), "highest first");
+        assertEquals(packed(page(2, 41), 2), pa.findReleasableBelow(Long.MAX_VALUE, 2, 256), "from the top end");
+        assertEquals(packed(page(2, 40), 1), pa.findReleasableBelow(page(2, 41), 512, 256));
+        assertEquals(packed(100, 5), pa.findReleasableBelow(page(2, 40), 512, 256), "skipping the ungrown chunk");
+        assertEquals(packed(100, 4), pa.findReleasableBelow(104, 512, 64));
+        assertEquals(-1, pa.findReleasableBelow(100, 512, 64), "nothing below 100");
     }
 
     @Test
-    void shouldFindNoReleasablePageAtOrAfterAPointBeyondTheHeap() {
-        final PageAlloc pa = build(Map.of(0, List.of()), Map.of(0, List.of(r(0, 512))));
-        assertEquals(0, pa.findReleasable(-5));
-        assertEquals(511, pa.findReleasable(511));
-        assertEquals(-1, pa.findReleasable(512));
-        assertEquals(-1, pa.findReleasable(1L << 37), "a point whose word index overflows an int");
-        assertEquals(-1, pa.findReleasable(1L << 40));
-        assertEquals(-1, pa.findReleasable(Long.MAX_VALUE));
+    void shouldKeepAReleasableRunWithinOneBlock() {
+        final PageAlloc pa = build(Map.of(0, List.of()), Map.of(0, List.of(r(60, 10))));
+        assertEquals(packed(64, 6), pa.findReleasableBelow(Long.MAX_VALUE, 512, 64), "the block of 64 above 60");
+        assertEquals(packed(60, 4), pa.findReleasableBelow(64, 512, 64));
+        assertEquals(packed(60, 10), pa.findReleasableBelow(Long.MAX_VALUE, 512, 128));
+        assertEquals(-1, pa.findReleasableBelow(0, 512, 64));
+        assertThrows(IllegalArgumentException.class, () -> pa.findReleasableBelow(10, 0, 64));
+        assertThrows(IllegalArgumentException.class, () -> pa.findReleasableBelow(10, 1, 96));
+    }
+
+    private static long packed(final long first, final long npages) {
+        return first << 10 | npages;
     }
 
     // ---- running a scenario -------------------------------------------------------------------------------

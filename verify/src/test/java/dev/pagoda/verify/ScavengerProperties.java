@@ -43,6 +43,7 @@ class ScavengerProperties {
     private static final long ARENA = 16L << 20;
     private static final long CHUNK = 512 * PAGE;
     private static final long GENERATION = 250_000_000L;
+    private static final long HUGE = 256 * PAGE;
 
     sealed interface Action permits Alloc, Free, Scavenge, Settle, Release, Target, Limit, Tick {
     }
@@ -97,6 +98,7 @@ class ScavengerProperties {
         final OsMemory os = OsMemory.simulated();
         final FakeClock clock = Clock.fake(0);
         final TreeMap<Long, Long> live = new TreeMap<>();
+        final java.util.Set<Long> touchedBlocks = new java.util.HashSet<>();
         long lastReleased = 0;
         try (PageHeap heap = PageHeap.builder().os(os).zeroing(false).pageCaches(false).backgroundScavenger(false)
                 .arenaBytes(ARENA).addressSpaceBudget(64 * ARENA).clock(clock).hugePages(policy).build()) {
@@ -108,6 +110,11 @@ class ScavengerProperties {
                             assertEquals(n * PAGE, os.bytesIn(addr, n * PAGE, MemState.READY),
                                     "every page handed out is Ready");
                             live.put(addr, n);
+                            if (n * PAGE <= ARENA) {
+                                for (long b = addr & -HUGE; b < addr + n * PAGE; b += HUGE) {
+                                    touchedBlocks.add(b); // only pages once handed out can be free and resident
+                                }
+                            }
                         } catch (final PagodaOutOfMemoryError limited) {
                             // the hard limit refused it: the heap must be unchanged, which the checks below see
                         }
@@ -125,7 +132,7 @@ class ScavengerProperties {
                             clock.advance(GENERATION);
                             heap.scavenge();
                         }
-                        checkSettled(heap, os, live);
+                        checkSettled(heap, os, live, touchedBlocks);
                     }
                     case Release() -> {
                         heap.releaseToOs();
@@ -152,9 +159,10 @@ class ScavengerProperties {
     /**
      * After a settled cycle, either the goals are met (within a page) or no free resident page is left that
      * the scavenger may take: those left lie in chunks dense now, or, with huge pages in play, in huge pages
-     * at least half live.
+     * at least half live, or in holes shorter than the background scavenger's minimum run (8 pages).
      */
-    private static void checkSettled(final PageHeap heap, final OsMemory os, final TreeMap<Long, Long> live) {
+    private static void checkSettled(final PageHeap heap, final OsMemory os, final TreeMap<Long, Long> live,
+                                     final java.util.Set<Long> touchedBlocks) {
         final PageHeapStats stats = heap.stats();
         final ScavengerStats s = stats.scavenger();
         final long target = s.memoryTargetBytes();
@@ -164,30 +172,54 @@ class ScavengerProperties {
             return;
         }
         // Live pages per huge page (256 pages), from the model; arenas are aligned to their size.
-        final long huge = 256 * PAGE;
+        final long huge = HUGE;
         final Map<Long, Long> livePerHuge = new HashMap<>();
+        final java.util.Set<Long> livePages = new java.util.HashSet<>();
         for (final Map.Entry<Long, Long> run : live.entrySet()) {
             if (run.getValue() * PAGE > ARENA) {
                 continue; // a large run has its own mapping: nothing of it is ever free
             }
             for (long p = 0; p < run.getValue(); p++) {
                 livePerHuge.merge((run.getKey() + p * PAGE) & -huge, 1L, Long::sum);
+                livePages.add(run.getKey() + p * PAGE);
             }
         }
         final boolean inPlay = heap.hugePages().hugePagesInPlay();
         long protectedFree = 0;
-        for (final long block : livePerHuge.keySet()) {
+        final boolean holesAllowed = excess >= 8 * PAGE; // below that, the scavenger takes holes of any length
+        for (final long block : touchedBlocks) {
             final long chunk = block & -CHUNK;
             final long chunkLive = livePerHuge.getOrDefault(chunk, 0L) + livePerHuge.getOrDefault(chunk + huge, 0L);
-            final long blockLive = livePerHuge.get(block);
+            final long blockLive = livePerHuge.getOrDefault(block, 0L);
             if (chunkLive >= 496 || inPlay && blockLive >= 128) {
                 protectedFree += os.bytesIn(block, huge, MemState.READY) - blockLive * PAGE;
+            } else if (holesAllowed) {
+                protectedFree += shortHoles(os, block, huge, livePages);
             }
         }
         final long allowed = protectedFree;
+        assertTrue(allowed >= 0, "accounting");
         assertTrue(stats.freeBytes() <= allowed, () -> "after a settled cycle " + excess + " bytes exceed the goals "
                 + "(retained " + s.retainedBytes() + ", goal " + s.goalBytes() + ", ready " + stats.readyBytes()
                 + ", target " + target + ") yet " + stats.freeBytes() + " free resident bytes remain, of which only "
                 + allowed + " lie in dense chunks or mostly used huge pages");
+    }
+
+    /** Bytes of free resident pages of the block that lie in runs shorter than 8 pages. */
+    private static long shortHoles(final OsMemory os, final long block, final long bytes,
+                                   final java.util.Set<Long> livePages) {
+        long total = 0;
+        long run = 0;
+        for (long a = block; a <= block + bytes; a += PAGE) {
+            final boolean freeResident = a < block + bytes && !livePages.contains(a)
+                    && os.stateOf(a) == MemState.READY;
+            if (freeResident) {
+                run++;
+            } else {
+                total += run < 8 ? run * PAGE : 0;
+                run = 0;
+            }
+        }
+        return total;
     }
 }

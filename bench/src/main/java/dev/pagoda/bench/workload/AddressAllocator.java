@@ -31,14 +31,19 @@ final class AddressAllocator implements AllocatorUnderTest {
     }
 
     /**
-     * A Pagoda {@link Heap} with its defaults, closed with this allocator. The workload never calls
-     * {@link Heap#releaseToOs()}: what goes back to the OS goes back by the heap's own doing.
+     * Pagoda's default heap ({@code Heap.create()}): zeroing, background scavenger on.
      *
+     * @param name              the allocator's name in the results
+     * @param scavengerPercent  the scavenger's CPU budget in percent of one core
+     *                          ({@code pagoda.scavenger.cpuPercent}), or null for the default 1%
      * @return the allocator
      */
-    static AddressAllocator pagoda() {
+    static AddressAllocator pagoda(final String name, final String scavengerPercent) {
+        if (scavengerPercent != null) {
+            System.setProperty("pagoda.scavenger.cpuPercent", scavengerPercent); // before the first heap exists
+        }
         final Heap heap = Heap.create();
-        return new AddressAllocator("pagoda", heap::allocate, heap::free, heap::close);
+        return new AddressAllocator(name, heap::allocate, heap::free, heap::close);
     }
 
     /**

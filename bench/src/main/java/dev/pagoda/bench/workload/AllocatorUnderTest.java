@@ -10,7 +10,7 @@ import java.util.List;
  */
 public interface AllocatorUnderTest extends AutoCloseable {
     /** The names {@link #named(String)} accepts, in the order the workload runs them by default. */
-    List<String> NAMES = List.of("pagoda", "netty-pooled", "netty-adaptive", "malloc");
+    List<String> NAMES = List.of("pagoda", "pagoda-10pct", "netty-pooled", "netty-adaptive", "malloc");
 
     /**
      * The allocator called {@code name}.
@@ -21,7 +21,8 @@ public interface AllocatorUnderTest extends AutoCloseable {
      */
     static AllocatorUnderTest named(final String name) {
         return switch (name) {
-            case "pagoda" -> AddressAllocator.pagoda();
+            case "pagoda" -> AddressAllocator.pagoda("pagoda", null);
+            case "pagoda-10pct" -> AddressAllocator.pagoda("pagoda-10pct", "10");
             case "netty-pooled" -> NettyAllocator.pooled();
             case "netty-adaptive" -> NettyAllocator.adaptive();
             case "malloc" -> AddressAllocator.malloc();

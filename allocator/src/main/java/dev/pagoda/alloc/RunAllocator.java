@@ -1,0 +1,233 @@
+package dev.pagoda.alloc;
+
+import dev.pagoda.os.MemState;
+import dev.pagoda.os.OsMemory;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.function.BooleanSupplier;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * How a {@link PageHeap} finds a run of up to an arena's pages and makes it Ready: from the calling thread's page
+ * cache (a 64-page group, no lock), from its stash of freed runs, or from the page allocator under the heap lock,
+ * growing the heap when nothing fits. Pages that were released are made Ready ({@code used}) after the heap lock
+ * is dropped, within the memory limit; a run is zeroed unless it is known to read as zero or the caller opted out.
+ * The run's length is then recorded at its first page, where {@code free} finds it.
+ */
+final class RunAllocator {
+    private static final VarHandle RUNS = MethodHandles.arrayElementVarHandle(int[].class);
+
+    private final ReentrantLock lock;
+    private final PageAlloc pages;
+    private final Arenas arenas;
+    private final OsMemory os;
+    private final AddressBudget budget;
+    private final Releaser releaser;
+    private final HeapGrowth growth;
+    private final int pageShift;
+    private final boolean releasedReadsZero;
+    private final Runnable checkOpen;
+    private final BooleanSupplier closed;
+    /** The per-thread page caches, or null when the heap was built without them. */
+    final PageCaches caches;
+
+    RunAllocator(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
+                 final AddressBudget budget, final Releaser releaser, final HeapGrowth growth, final int pageShift,
+                 final boolean withCaches, final Runnable checkOpen, final BooleanSupplier closed) {
+        this.lock = lock;
+        this.pages = pages;
+        this.arenas = arenas;
+        this.os = os;
+        this.budget = budget;
+        this.releaser = releaser;
+        this.growth = growth;
+        this.pageShift = pageShift;
+        this.releasedReadsZero = !os.needZeroAfterUnused();
+        this.checkOpen = checkOpen;
+        this.closed = closed;
+        this.caches = withCaches ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
+    }
+
+    /** Allocates a run of {@code npages} (at most an arena's pages), zeroed if asked. */
+    long allocate(final long npages, final boolean zeroed) {
+        if (npages <= PageCache.MAX_PAGES && caches != null) {
+            final PageCache cache = caches.mine();
+            if (cache != null) {
+                return allocateCached(cache, (int) npages, zeroed);
+            }
+        }
+        if (npages <= RunStash.MAX_PAGES && caches != null) {
+            final PageCache cache = caches.mine();
+            if (cache != null) {
+                final long page;
+                synchronized (cache) {
+                    page = cache.stash.take((int) npages);
+                }
+                if (page >= 0) {
+                    final long address = recordRun(page, npages);
+                    if (zeroed) {
+                        Zero.zero(address, npages << pageShift); // a kept run was used: it is dirty
+                    }
+                    return address;
+                }
+            }
+        }
+        return allocateDirect(npages, zeroed);
+    }
+
+    private long allocateCached(final PageCache cache, final int npages, final boolean zeroed) {
+        final long page;
+        final boolean zero;
+        synchronized (cache) {
+            long p = cache.alloc(npages);
+            if (p < 0) {
+                refill(cache, npages);
+                p = cache.alloc(npages);
+                if (p < 0) {
+                    // The first fit straddles two 64-page groups: a cache cannot hold it.
+                    return allocateDirect(npages, zeroed);
+                }
+            }
+            page = p;
+            zero = cache.lastZeroed();
+        }
+        final long address = recordRun(page, npages);
+        if (zeroed && !zero) {
+            Zero.zero(address, (long) npages << pageShift);
+        }
+        return address;
+    }
+
+    /**
+     * Gives the cache's leftovers back and takes the 64-page group holding the first free run of {@code npages},
+     * growing the heap if there is none;
+     * then makes the group's released pages Ready, outside the heap lock. Called with the cache's monitor held.
+     */
+    private void refill(final PageCache cache, final int npages) {
+        while (true) {
+            lock.lock();
+            try {
+                checkOpen.run();
+                pages.flush(cache);
+                if (pages.allocToCache(cache, npages)) {
+                    final Arenas.Arena arena = arenas.ofPage(cache.base());
+                    final long offset = cache.base() - arena.firstPage;
+                    if (offset + Long.SIZE > arena.zeroedBase) {
+                        cache.markFresh(-1L << Math.max(0, arena.zeroedBase - offset));
+                        arena.zeroedBase = offset + Long.SIZE;
+                    }
+                    break;
+                }
+            } finally {
+                lock.unlock();
+            }
+            growth.grow(npages);
+        }
+        final long releasedBytes = (long) Long.bitCount(cache.releasedMask()) << pageShift;
+        if (releasedBytes > 0) {
+            try {
+                releaser.reserveReady(releasedBytes);
+            } catch (final PagodaOutOfMemoryError e) {
+                flushUnderLock(cache);
+                throw e;
+            }
+        }
+        for (long m = cache.releasedMask(); m != 0; ) {
+            final int from = Long.numberOfTrailingZeros(m);
+            final int n = Long.numberOfTrailingZeros(~(m >>> from));
+            final long bytes = (long) n << pageShift;
+            try {
+                os.used(arenas.addressOf(cache.base() + from), bytes);
+            } catch (final RuntimeException e) {
+                // Give the group back; the pages still released keep their marks, as the OS layer has them.
+                flushUnderLock(cache);
+                throw budget.outOfMemory(bytes, e);
+            }
+            cache.markUsed(Bitmaps.mask(from, n));
+            m &= ~Bitmaps.mask(from, n);
+        }
+    }
+
+    private long allocateDirect(final long npages, final boolean zeroed) {
+        long page;
+        long wasReleased;
+        boolean known;
+        while (true) {
+            lock.lock();
+            try {
+                checkOpen.run();
+                page = pages.find(npages);
+                if (page >= 0) {
+                    wasReleased = pages.allocRange(page, npages);
+                    final Arenas.Arena arena = arenas.ofPage(page);
+                    final long offset = page - arena.firstPage;
+                    known = offset >= arena.zeroedBase || (wasReleased == npages && releasedReadsZero);
+                    arena.zeroedBase = Math.max(arena.zeroedBase, offset + npages);
+                    break;
+                }
+            } finally {
+                lock.unlock();
+            }
+            growth.grow(npages);
+        }
+        final long address = recordRun(page, npages);
+        final long bytes = npages << pageShift;
+        if (wasReleased > 0) {
+            try {
+                releaser.reserveReady(wasReleased << pageShift);
+            } catch (final PagodaOutOfMemoryError e) {
+                undoDirect(page, address, npages);
+                throw e;
+            }
+            try {
+                os.used(address, bytes);
+            } catch (final RuntimeException e) {
+                undoDirect(page, address, npages);
+                throw budget.outOfMemory(bytes, e);
+            }
+        }
+        if (zeroed && !known) {
+            Zero.zero(address, bytes);
+        }
+        return address;
+    }
+
+    /**
+     * Puts back a run whose {@code used} failed: the OS layer left every page as it was, so each page goes back
+     * released exactly if it is still Prepared.
+     */
+    private void undoDirect(final long page, final long address, final long npages) {
+        final Arenas.Arena arena = arenas.ofPage(page);
+        RUNS.setRelease(arena.runs, (int) (page - arena.firstPage) + Arenas.RUNS_PAD, 0);
+        Locks.locked(lock, () -> {
+            for (long i = 0; i < npages; i++) {
+                pages.freeRange(page + i, 1, os.stateOf(address + (i << pageShift)) == MemState.PREPARED);
+            }
+        });
+    }
+
+    /** Returns a cache's pages to the page allocator; called with the cache's monitor held. */
+    void flushUnderLock(final PageCache cache) {
+        lock.lock();
+        try {
+            if (!closed.getAsBoolean()) {
+                pages.flush(cache);
+                final RunStash stash = cache.stash;
+                for (int i = 0; i < stash.count(); i++) {
+                    pages.freeRange(stash.first(i), stash.length(i), false);
+                }
+                stash.clear();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long recordRun(final long page, final long npages) {
+        final Arenas.Arena arena = arenas.ofPage(page);
+        final long offset = page - arena.firstPage;
+        RUNS.setRelease(arena.runs, (int) offset + Arenas.RUNS_PAD, (int) npages);
+        return arena.base + (offset << pageShift);
+    }
+}
