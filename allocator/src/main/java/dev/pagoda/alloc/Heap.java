@@ -7,10 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * An off-heap allocator for any size: small objects (up to {@value SizeClasses#MAX_SIZE} bytes) from
@@ -75,18 +71,11 @@ public final class Heap implements AutoCloseable {
         for (int i = 0; i < shards.length; i++) {
             shards[i] = counters.live(new ThreadCache(true));
         }
-        pages.onScavengeGeneration(this::reclaimEmptySpans);
-        HeapMonitor registered = null;
-        if (b.jmx()) {
-            try {
-                registered = HeapMonitor.register(this);
-            } catch (final RuntimeException e) {
-                caches.close();
-                pages.close();
-                throw e;
-            }
-        }
-        this.monitor = registered;
+        pages.onScavengeGeneration(() -> reclaimEmptySpans(16));
+        this.monitor = b.jmx() ? HeapMonitor.register(this, () -> {
+            caches.close();
+            pages.close();
+        }) : null;
     }
 
     /**
@@ -275,10 +264,10 @@ public final class Heap implements AutoCloseable {
             }
             return;
         }
-        final int i = objectIndex(span, address);
+        final int i = span.indexOf(address);
         if (debug != null) {
             if (!span.isLive(i)) {
-                throw doubleFree(address);
+                throw Span.notLive(address);
             }
             debug.poison(address, span.size);
             debug.forget(address);
@@ -287,13 +276,13 @@ public final class Heap implements AutoCloseable {
         final ThreadCache mine = Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
         if (owner != null && owner == mine) {
             if (!span.freeLocal(i)) {
-                throw doubleFree(address);
+                throw Span.notLive(address);
             }
             mine.frees[span.sizeClass]++;
             return;
         }
         if (!span.freeRemote(i)) {
-            throw doubleFree(address);
+            throw Span.notLive(address);
         }
         counters.remoteFree(span.sizeClass);
         if (span.owner() == null && span.markQueued()) {
@@ -316,7 +305,7 @@ public final class Heap implements AutoCloseable {
             }
             return pages.pages(address) * pageSize;
         }
-        final int i = objectIndex(span, address);
+        final int i = span.indexOf(address);
         if (!span.isLive(i)) {
             throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation");
         }
@@ -387,7 +376,7 @@ public final class Heap implements AutoCloseable {
      * @return the bytes released
      */
     public long releaseToOs() {
-        reclaimEmptySpans();
+        reclaimEmptySpans(Integer.MAX_VALUE);
         return pages.releaseToOs();
     }
 
@@ -400,34 +389,43 @@ public final class Heap implements AutoCloseable {
      */
     public long scavenge() {
         checkOpen();
-        reclaimEmptySpans();
+        reclaimEmptySpans(Integer.MAX_VALUE);
         return pages.scavenge();
     }
 
-    /** Spans with no live object, queued as partial, go back to the page heap; the scavenger calls it too. */
-    private void reclaimEmptySpans() {
+    /**
+     * Spans with no live object, queued as partial, go back to the page heap. {@code perClass} bounds the spans
+     * looked at per size class (the queues rotate, so repeated calls visit them all); {@code Integer.MAX_VALUE}
+     * makes one full pass. The scavenger calls it at every generation with a small bound, so an idle heap with
+     * many partial spans costs it microseconds, not a walk of every span.
+     */
+    private void reclaimEmptySpans(final int perClass) {
         if (closed) {
             return;
         }
         final Object reclaimer = new Object();
         for (final ConcurrentLinkedQueue<Span> q : partial) {
-            final int n = q.size();
+            final int n = perClass == Integer.MAX_VALUE ? q.size() : perClass;
+            Span first = null;
             for (int k = 0; k < n; k++) {
                 final Span s = q.poll();
                 if (s == null) {
                     break;
                 }
                 s.unmarkQueued();
-                if (!s.claim(reclaimer)) {
-                    continue;
+                if (s.claim(reclaimer)) {
+                    s.collect();
+                    if (s.live() == 0) {
+                        unindex(s);
+                        pages.free(s.base);
+                    } else {
+                        detach(s);
+                    }
                 }
-                s.collect();
-                if (s.live() == 0) {
-                    unindex(s);
-                    pages.free(s.base);
-                } else {
-                    detach(s);
+                if (s == first) {
+                    break; // came round the whole queue
                 }
+                first = first == null ? s : first;
             }
         }
     }
@@ -605,21 +603,5 @@ public final class Heap implements AutoCloseable {
     private Span spanOf(final long address) {
         final Arenas.Arena arena = pages.arenaOf(address);
         return arena == null ? null : arena.spans[(int) ((address - arena.base) >>> pageShift)];
-    }
-
-    private static int objectIndex(final Span span, final long address) {
-        final long offset = address - span.base;
-        // Division by the object size as a multiplication (Go's divMul), exact for every offset in a span.
-        final int i = (int) ((offset * span.divMul) >>> 32);
-        if (i * (long) span.size != offset || i >= span.objects) {
-            throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is inside an allocation "
-                    + "of " + span.size + " bytes, not at its start");
-        }
-        return i;
-    }
-
-    private static IllegalArgumentException doubleFree(final long address) {
-        return new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation "
-                + "(freed already, or never handed out)");
     }
 }

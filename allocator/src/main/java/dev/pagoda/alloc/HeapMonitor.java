@@ -20,8 +20,20 @@ final class HeapMonitor implements HeapMXBean {
         this.objectName = objectName;
     }
 
-    /** Registers a monitor for {@code heap}; the name must not be taken by another open heap. */
-    static HeapMonitor register(final Heap heap) {
+    /**
+     * Registers a monitor for {@code heap}; the name must not be taken by another open heap. On failure runs
+     * {@code undo} (which closes what the heap built) and rethrows.
+     */
+    static HeapMonitor register(final Heap heap, final Runnable undo) {
+        try {
+            return register(heap);
+        } catch (final RuntimeException e) {
+            undo.run();
+            throw e;
+        }
+    }
+
+    private static HeapMonitor register(final Heap heap) {
         final ObjectName name;
         try {
             name = new ObjectName("dev.pagoda:type=Heap,name=" + ObjectName.quote(heap.name()));

@@ -1,8 +1,6 @@
 package dev.pagoda.alloc;
 
-import dev.pagoda.os.MemState;
 import dev.pagoda.os.OsMemory;
-import dev.pagoda.os.OsOutOfMemoryException;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -138,6 +138,28 @@ final class Span {
         return false;
     }
 
+    /** The error for a free of an address that is not a live allocation: freed already, or never handed out. */
+    static IllegalArgumentException notLive(final long address) {
+        return new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation "
+                + "(freed already, or never handed out)");
+    }
+
+    /**
+     * The index of the object starting at {@code address}: the offset divided by the object size as a
+     * multiplication (Go's {@code divMul}), exact for every offset in a span.
+     *
+     * @throws IllegalArgumentException if {@code address} is inside an object, not at its start
+     */
+    int indexOf(final long address) {
+        final long offset = address - base;
+        final int i = (int) ((offset * divMul) >>> 32);
+        if (i * (long) size != offset || i >= objects) {
+            throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is inside an allocation "
+                    + "of " + size + " bytes, not at its start");
+        }
+        return i;
+    }
+
     /** Live objects, as the owner sees them after {@link #collect()}. */
     int live() {
         return objects - localFree;
