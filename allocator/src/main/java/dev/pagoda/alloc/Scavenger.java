@@ -14,8 +14,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Goals.</b> Two, as in Go: retained memory (allocated plus free resident pages) at most live pages plus
  * 10% ({@code retainExtraPercent}), and, when the user set a soft memory target, Ready bytes at most 95% of it
- * ({@code reduceExtraPercent}). The scavenger works while either is unmet by at least a page. Go scales the
- * first goal by the ratio of heap goals across a GC cycle; without a GC the live pages are known exactly.
+ * ({@code reduceExtraPercent}). The scavenger works while either is unmet by at least a page. Go bases the first
+ * goal on the heap in use at the last GC, not at this instant; likewise the live pages here are the most seen
+ * in this generation or the last one, so a program that churns (frees and allocates again at once) does not
+ * have its free pages released only to fault them back in, while one that frees for good sees them go within
+ * two generations.
  *
  * <p><b>Generations.</b> Every {@value #GENERATION_MS} ms the scavenger starts a new generation: chunks dense in
  * the last two are hidden from it ({@link ScavengeIndex}), and its search cursor goes back to the top of the
@@ -51,6 +54,9 @@ final class Scavenger implements BackgroundScavenger.Target {
     private long cycleReleased;
     private long cycleWork;
     private boolean closed;
+    /** The most live pages seen by a step in this generation and in the last one. */
+    private long peakLive;
+    private long lastPeakLive;
 
     private final LongAdder workNanos = new LongAdder();
     private final AtomicLong cycles = new AtomicLong();
@@ -114,6 +120,17 @@ final class Scavenger implements BackgroundScavenger.Target {
         long excess() {
             return Math.max(retained - retainedGoal, ready - readyGoal);
         }
+
+        /** The same goal for a live-page basis of {@code basis} bytes (the generation's peak). */
+        Goal withLive(final long basis, final int pageShift) {
+            return basis == live ? this : new Goal(retained, live, Scavenger.retainedGoal(basis, pageShift), ready, readyGoal);
+        }
+    }
+
+    /** Live bytes plus 10%, rounded up to a page. */
+    private static long retainedGoal(final long live, final int pageShift) {
+        final long pageSize = 1L << pageShift;
+        return (live + live / 100 * RETAIN_EXTRA_PERCENT + pageSize - 1) & -pageSize;
     }
 
     private Goal goal() {
@@ -126,8 +143,7 @@ final class Scavenger implements BackgroundScavenger.Target {
         } finally {
             lock.unlock();
         }
-        final long pageSize = 1L << pageShift;
-        final long retainedGoal = (live + live / 100 * RETAIN_EXTRA_PERCENT + pageSize - 1) & -pageSize;
+        final long retainedGoal = retainedGoal(live, pageShift);
         final long target = memoryTarget;
         final long readyGoal = target == Long.MAX_VALUE ? Long.MAX_VALUE
                 : target / 100 * (100 - REDUCE_EXTRA_PERCENT);
@@ -145,9 +161,13 @@ final class Scavenger implements BackgroundScavenger.Target {
             Locks.locked(lock, pages.scavengeIndex::nextGeneration);
             cursor = Long.MAX_VALUE;
             resting = false;
+            lastPeakLive = peakLive;
+            peakLive = 0;
             generationHook.run();
         }
-        final Goal goal = goal();
+        final Goal now = goal();
+        peakLive = Math.max(peakLive, now.live());
+        final Goal goal = now.withLive(Math.max(peakLive, lastPeakLive), pageShift);
         final long excess = goal.excess();
         long done = 0;
         if (excess >= 1L << pageShift && !resting) {

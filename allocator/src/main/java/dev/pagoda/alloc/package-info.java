@@ -60,13 +60,17 @@
  *   first-fit allocation lands, stays dense and resident. Chunks that were at least 96.875% in use during the
  *   current or the previous generation (250 ms each) are skipped, as Go skips chunks dense in the current or last
  *   GC cycle. Releases never cross a huge page, so a wholly free huge page goes back in one call; when huge pages
- *   are in play, a huge page at least half in use is never split. Forced releases ignore both rules.</li>
+ *   are in play, a huge page at least half in use is never split. While its goal wants at least 64 KiB, the
+ *   background scavenger passes over shorter holes: every release costs a system call and a TLB shootdown, and
+ *   a hole between live runs is the first memory to be reused. Forced releases ignore all three rules.</li>
  *   <li><b>The background thread</b> ({@code BackgroundScavenger}). One daemon thread serves every heap of the
  *   process, round-robin, one huge page at a time. A token bucket paces it to 1% of one core, measured with the
  *   monotonic clock around its own work; credit saved while idle (up to 30 s worth, 300 ms of work) is spent at
  *   once, so memory freed after a quiet spell goes back within a second instead of trickling back. With nothing
  *   to do it parks for 100 ms between looks; it never spins. At each generation the {@link dev.pagoda.alloc.Heap}
- *   also returns spans with no live object to the page heap, so freed small objects become releasable pages.</li>
+ *   also looks at a few queued spans per size class (the queues rotate) and returns those with no live object
+ *   to the page heap, so freed small objects become releasable pages without a walk of every span. The budget
+ *   is the process's: {@code -Dpagoda.scavenger.cpuPercent=N}.</li>
  *   <li><b>Huge pages</b> ({@link dev.pagoda.alloc.HugePagePolicy}). Leave them to the system, prefer them
  *   ({@code MADV_HUGEPAGE} on every chunk as it is mapped), forbid them ({@code MADV_NOHUGEPAGE}), or have the
  *   scavenger collapse densely used chunks ({@code MADV_COLLAPSE}, off every lock, once per chunk until pages of
