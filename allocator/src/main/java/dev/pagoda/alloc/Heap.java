@@ -47,6 +47,7 @@ public final class Heap implements AutoCloseable {
     private final ThreadSlot<ThreadCache> caches;
     private final ThreadCache[] shards;
     private final HeapCounters counters;
+    private final SpanTable spans;
     private volatile boolean closed;
     /** Debug mode (null when off): poison, use-after-free checks, allocation sites, leak report. */
     private final HeapDebug debug;
@@ -62,6 +63,7 @@ public final class Heap implements AutoCloseable {
         this.zeroing = b.pages().zeroing();
         this.debug = b.debug() ? new HeapDebug() : null;
         this.counters = new HeapCounters(pageSize);
+        this.spans = new SpanTable(pages, counters);
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             partial.add(new ConcurrentLinkedQueue<>());
         }
@@ -229,7 +231,7 @@ public final class Heap implements AutoCloseable {
         final long base = pages.allocate(npages);
         final Span s = new Span(base, c, npages, pageSize);
         s.owner(cache);
-        index(base, npages, s);
+        spans.index(base, npages, s);
         counters.spanAdded(c, npages);
         cache.current[c] = s;
         return s;
@@ -253,7 +255,7 @@ public final class Heap implements AutoCloseable {
      */
     public void free(final long address) {
         checkOpen();
-        final Span span = spanOf(address);
+        final Span span = spans.of(address);
         if (span == null) {
             if (address == 0) {
                 throw new IllegalArgumentException("address must not be 0");
@@ -298,7 +300,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalArgumentException if {@code address} is not a live allocation of this heap
      */
     public long usableSize(final long address) {
-        final Span span = spanOf(address);
+        final Span span = spans.of(address);
         if (span == null) {
             if (address == 0) {
                 throw new IllegalArgumentException("address must not be 0");
@@ -416,7 +418,7 @@ public final class Heap implements AutoCloseable {
                 if (s.claim(reclaimer)) {
                     s.collect();
                     if (s.live() == 0) {
-                        unindex(s);
+                        spans.unindex(s);
                         pages.free(s.base);
                     } else {
                         detach(s);
@@ -560,7 +562,7 @@ public final class Heap implements AutoCloseable {
             cache.current[c] = null;
             s.collect();
             if (s.live() == 0) {
-                unindex(s);
+                spans.unindex(s);
                 try {
                     pages.free(s.base);
                 } catch (final IllegalStateException closed) {
@@ -584,24 +586,5 @@ public final class Heap implements AutoCloseable {
             throw new IllegalStateException("live allocations are recorded only by a heap built with debug(true)");
         }
         return debug.liveAllocations(this);
-    }
-
-    private void index(final long base, final long npages, final Span s) {
-        final Arenas.Arena arena = pages.arenaOf(base);
-        final int first = (int) ((base - arena.base) / pageSize);
-        java.util.Arrays.fill(arena.spans, first, first + (int) npages, s);
-    }
-
-    private void unindex(final Span s) {
-        final Arenas.Arena arena = pages.arenaOf(s.base);
-        final int first = (int) ((s.base - arena.base) / pageSize);
-        java.util.Arrays.fill(arena.spans, first, first + (int) s.pages, null);
-        counters.spanRemoved(s.sizeClass, s.pages);
-    }
-
-    /** The span holding {@code address}: one arena lookup and one array load; null for page runs and strangers. */
-    private Span spanOf(final long address) {
-        final Arenas.Arena arena = pages.arenaOf(address);
-        return arena == null ? null : arena.spans[(int) ((address - arena.base) >>> pageShift)];
     }
 }

@@ -90,8 +90,8 @@ public final class BurstIdleWorkload {
 
     /**
      * The child's command line: this JVM's {@code java} and class path, native access for the FFM calls, and
-     * room for the working set as direct memory (twice over, for Netty's chunks). Netty 4.2 leaves
-     * {@code sun.misc.Unsafe} alone on Java 25; with native access granted it takes its direct memory from
+     * room for the working set as direct memory (twice over, for Netty's chunks). Netty 4.2 on Java 25
+     * does not use the JDK's internal memory-access class by default; with native access granted it takes its direct memory from
      * {@code malloc} through FFM and frees it explicitly, so no {@code io.netty.*} setting is needed.
      */
     private static List<String> childCommand(final String allocator, final BurstIdleOptions options) {
