@@ -209,6 +209,21 @@ public class SmallObjectBenchmark {
     }
 
     /**
+     * jemalloc's {@code malloc}/{@code free} through LWJGL's binding (its JNI entry points).
+     *
+     * @param s the size
+     * @return the block's address, freed already
+     */
+    @Benchmark
+    @Threads(1)
+    public long t1_noZero_jemalloc(final AllSizes s) {
+        final long address = org.lwjgl.system.jemalloc.JEmalloc.nje_malloc(s.size);
+        EVERYTHING.set(ValueLayout.JAVA_BYTE, address, (byte) 1);
+        org.lwjgl.system.jemalloc.JEmalloc.nje_free(address);
+        return address;
+    }
+
+    /**
      * Netty's pooled direct buffers.
      *
      * @param s the size
