@@ -155,8 +155,9 @@ public final class PageHeap implements AutoCloseable {
 
     /**
      * Allocates a run of zeroed pages (unless built without zeroing) whose address is a multiple of
-     * {@code alignment}. Up to the page size every run qualifies; above it the run gets its own aligned
-     * reservation, as a large run does.
+     * {@code alignment}. Up to the page size every run qualifies; up to a quarter arena the run is cut from a
+     * longer run of the page allocator (the pages before and after it stay free), and above that it gets its own
+     * aligned reservation, as a large run does.
      *
      * @param npages    how many pages, at least 1
      * @param alignment a power of two
@@ -177,6 +178,9 @@ public final class PageHeap implements AutoCloseable {
                     + ": npages=" + npages);
         }
         checkOpen();
+        if (alignment <= arenaBytes / 4 && npages + (alignment >>> pageShift) - 1 <= arenas.pagesPerArena) {
+            return runs.allocateAligned(npages, alignment, zeroing);
+        }
         return large.allocate(npages << pageShift, alignment);
     }
 

@@ -224,6 +224,35 @@ final class RunAllocator {
         }
     }
 
+    /**
+     * A run of {@code npages} whose address is a multiple of {@code alignment} (a power of two above the page size
+     * and at most an arena's quarter): a run {@code alignment / pageSize - 1} pages longer is taken from the page
+     * allocator, and the pages before and after the aligned part go straight back to it as free and resident.
+     */
+    long allocateAligned(final long npages, final long alignment, final boolean zeroed) {
+        final long extra = (alignment >>> pageShift) - 1;
+        final long address = allocateDirect(npages + extra, zeroed);
+        final long aligned = (address + alignment - 1) & -alignment;
+        final long head = (aligned - address) >>> pageShift;
+        final long tail = extra - head;
+        final Arenas.Arena arena = arenas.ofAddress(address);
+        final long first = arena.firstPage + ((address - arena.base) >>> pageShift);
+        RUNS.setRelease(arena.runs, (int) (first - arena.firstPage) + Arenas.RUNS_PAD, 0);
+        final long result = recordRun(first + head, npages);
+        lock.lock();
+        try {
+            if (head > 0) {
+                pages.freeRange(first, head, false);
+            }
+            if (tail > 0) {
+                pages.freeRange(first + head + npages, tail, false);
+            }
+        } finally {
+            lock.unlock();
+        }
+        return result;
+    }
+
     long recordRun(final long page, final long npages) {
         final Arenas.Arena arena = arenas.ofPage(page);
         final long offset = page - arena.firstPage;

@@ -383,11 +383,16 @@ public final class OsMemory {
             throw failure(op, 0L, length, (int) -p);
         }
         synchronized (states) {
-            final RangeStates.Run clash = states.firstOutside(p, p + length, 1 << RangeStates.ABSENT);
-            if (clash != null) {
-                throw new IllegalStateException(op.goName() + ": the OS returned [" + hex(p) + ", "
-                        + hex(p + length) + ") which overlaps " + describe(clash) + " that this layer already "
-                        + "owns; something else unmapped memory it did not own");
+            RangeStates.Run clash;
+            while ((clash = states.firstOutside(p, p + length, 1 << RangeStates.ABSENT)) != null) {
+                if ((clash.code() & RangeStates.BUSY) == 0) {
+                    throw new IllegalStateException(op.goName() + ": the OS returned [" + hex(p) + ", "
+                            + hex(p + length) + ") which overlaps " + describe(clash) + " that this layer already "
+                            + "owns; something else unmapped memory it did not own");
+                }
+                // A range the kernel hands out again while we still mark it busy is one another thread is
+                // freeing: its munmap has returned, its bookkeeping has not yet. Wait for it (a few µs).
+                awaitTransitions();
             }
             states.assign(p, p + length, state.ordinal());
             bytes[state.ordinal()] += length;
@@ -425,6 +430,7 @@ public final class OsMemory {
             rc = invoke(op, address, length);
         } finally {
             synchronized (states) {
+                states.notifyAll(); // a reserve may be waiting for this range to become free
                 if (rc != 0) {
                     states.restore(before);
                 } else {
@@ -438,6 +444,23 @@ public final class OsMemory {
         }
         if (rc < 0) {
             throw failure(op, address, length, -rc);
+        }
+    }
+
+    /**
+     * Waits, holding the states' monitor, until some transition in flight commits. An interrupt does not stop
+     * the wait (the kernel has already given us the range, which must be recorded, not leaked); the thread's
+     * interrupt status is set again afterwards.
+     */
+    private void awaitTransitions() {
+        boolean interrupted = false;
+        try {
+            states.wait(1);
+        } catch (final InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
