@@ -3,29 +3,26 @@ package dev.pagoda.bench.workload;
 import dev.pagoda.alloc.Heap;
 import dev.pagoda.bench.Libc;
 
-import java.lang.foreign.MemorySegment;
+import java.util.function.LongBinaryOperator;
 import java.util.function.LongConsumer;
 import java.util.function.LongUnaryOperator;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-
 /**
- * An allocator with a raw {@code long} API, Pagoda's or the C library's: handles are the blocks' addresses,
- * and blocks are written through one segment that spans the whole address space.
+ * An allocator with a raw {@code long} API, Pagoda's or the C library's: handles are the blocks' addresses.
  */
 final class AddressAllocator implements AllocatorUnderTest {
-    @SuppressWarnings("restricted")
-    private static final MemorySegment EVERYTHING = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-
     private final String name;
     private final LongUnaryOperator allocate;
+    private final LongBinaryOperator allocateAligned;
     private final LongConsumer free;
     private final Runnable close;
 
-    private AddressAllocator(final String name, final LongUnaryOperator allocate, final LongConsumer free,
+    private AddressAllocator(final String name, final LongUnaryOperator allocate,
+                             final LongBinaryOperator allocateAligned, final LongConsumer free,
                              final Runnable close) {
         this.name = name;
         this.allocate = allocate;
+        this.allocateAligned = allocateAligned;
         this.free = free;
         this.close = close;
     }
@@ -42,18 +39,42 @@ final class AddressAllocator implements AllocatorUnderTest {
         if (scavengerPercent != null) {
             System.setProperty("pagoda.scavenger.cpuPercent", scavengerPercent); // before the first heap exists
         }
-        final Heap heap = Heap.create();
-        return new AddressAllocator(name, heap::allocate, heap::free, heap::close);
+        return of(name, Heap.create());
     }
 
     /**
-     * glibc's {@code malloc} and {@code free} through FFM downcalls ({@link Libc}). Closing it does nothing: the
-     * blocks still held are left to the process's exit.
+     * Pagoda's heap without zeroing ({@code Heap.builder().zeroing(false).build()}), background scavenger on:
+     * the peer of the allocators that do not zero.
+     *
+     * @return the allocator
+     */
+    static AddressAllocator pagodaNoZero() {
+        return of("pagoda-nozero", Heap.builder().zeroing(false).build());
+    }
+
+    private static AddressAllocator of(final String name, final Heap heap) {
+        return new AddressAllocator(name, heap::allocate, heap::allocate, heap::free, heap::close);
+    }
+
+    /**
+     * glibc's {@code malloc}, {@code posix_memalign} and {@code free} through FFM downcalls ({@link Libc}).
+     * Closing it does nothing: the blocks still held are left to the process's exit.
      *
      * @return the allocator
      */
     static AddressAllocator malloc() {
-        return new AddressAllocator("malloc", Libc::malloc, Libc::free, () -> { });
+        return new AddressAllocator("malloc", Libc::malloc, Libc::posixMemalign, Libc::free, () -> { });
+    }
+
+    /**
+     * glibc's {@code calloc} and {@code free}, the zeroing peer; it has no aligned allocation.
+     *
+     * @return the allocator
+     */
+    static AddressAllocator calloc() {
+        return new AddressAllocator("calloc", Libc::calloc, (size, alignment) -> {
+            throw new UnsupportedOperationException("calloc has no aligned variant");
+        }, Libc::free, () -> { });
     }
 
     @Override
@@ -67,8 +88,13 @@ final class AddressAllocator implements AllocatorUnderTest {
     }
 
     @Override
-    public void touch(final long handle, final int offset) {
-        EVERYTHING.set(JAVA_BYTE, handle + offset, (byte) 1);
+    public long allocate(final int size, final int alignment) {
+        return allocateAligned.applyAsLong(size, alignment);
+    }
+
+    @Override
+    public long address(final long handle) {
+        return handle;
     }
 
     @Override

@@ -5,15 +5,17 @@ import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
- * The samples of one allocator's child process.
+ * The samples and metrics of one allocator's child process.
  *
  * @param allocator the allocator's name
  * @param samples   the samples in the order taken
+ * @param metrics   the figures the child reported at its end, in its order
  * @param exitCode  the child's exit status; 0 when it ran to the end
  */
-record AllocatorRun(String allocator, List<Sample> samples, int exitCode) {
+record AllocatorRun(String allocator, List<Sample> samples, List<Metric> metrics, int exitCode) {
     AllocatorRun {
         samples = List.copyOf(samples);
+        metrics = List.copyOf(metrics);
     }
 
     /**
@@ -42,6 +44,26 @@ record AllocatorRun(String allocator, List<Sample> samples, int exitCode) {
      */
     Optional<Sample> idleEnd(final int cycle) {
         return last(s -> s.cycle() == cycle && s.phase() == Phase.IDLE);
+    }
+
+    /**
+     * The last sample taken in a phase.
+     *
+     * @param phase the phase
+     * @return the sample, empty if that phase was never sampled
+     */
+    Optional<Sample> lastOf(final Phase phase) {
+        return last(s -> s.phase() == phase);
+    }
+
+    /**
+     * A metric the child reported.
+     *
+     * @param name the metric's name
+     * @return the metric, empty if the child did not report it
+     */
+    Optional<Metric> metric(final String name) {
+        return metrics.stream().filter(m -> m.name().equals(name)).findFirst();
     }
 
     private Optional<Sample> last(final Predicate<Sample> which) {

@@ -39,7 +39,7 @@ public final class BurstIdleChild {
         this.allocator = allocator;
         this.sampler = sampler;
         this.random = new SplittableRandom(options.seed());
-        this.sizes = new SizeMix(random.split());
+        this.sizes = SizeMix.burst(random.split());
         final long osPage = Platform.current().pageSize();
         this.pageSize = osPage > 0 ? (int) osPage : 4096;
     }

@@ -20,8 +20,9 @@ import java.util.Locale;
 record BurstIdleOptions(long workingSet, int cycles, int idleSeconds, List<String> allocators, Path out,
                         long seed) {
     /** The defaults: 2 GiB, three cycles of five idle seconds, every allocator. */
-    static final BurstIdleOptions DEFAULTS =
-            new BurstIdleOptions(2L << 30, 3, 5, AllocatorUnderTest.NAMES, Path.of("bench", "results"), 42);
+    static final BurstIdleOptions DEFAULTS = new BurstIdleOptions(2L << 30, 3, 5,
+            List.of("pagoda", "pagoda-10pct", "netty-pooled", "netty-adaptive", "malloc"),
+            Path.of("bench", "results"), 42);
 
     BurstIdleOptions {
         if (workingSet <= 0 || cycles <= 0 || idleSeconds < 0 || allocators.isEmpty()) {

@@ -1,15 +1,12 @@
 package dev.pagoda.bench.workload;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The burst-then-idle workload: does an allocator give memory back to the OS once the application has freed
@@ -32,8 +29,6 @@ import java.util.List;
 public final class BurstIdleWorkload {
     private static final String CSV = "burst-idle.csv";
     private static final String PNG = "burst-idle-rss.png";
-    /** The child's Java heap: enough for Netty's buffer objects, small beside the working set. */
-    private static final String CHILD_HEAP = "-Xmx512m";
 
     private BurstIdleWorkload() {
     }
@@ -55,9 +50,9 @@ public final class BurstIdleWorkload {
         }
         Files.createDirectories(options.out());
         final Path csv = options.out().resolve(CSV);
-        writeCsv(runs, csv);
+        ChildProcess.writeSamples(runs, csv);
         final Path png = options.out().resolve(PNG);
-        RssChart.write(runs, options, png);
+        RssChart.write(runs, "Burst then idle: resident set over time", subtitle(options), png);
         System.out.println("wrote " + csv + " and " + png);
         System.out.print(BurstIdleSummary.table(runs, options.cycles()));
         if (runs.stream().anyMatch(r -> r.exitCode() != 0)) {
@@ -67,57 +62,15 @@ public final class BurstIdleWorkload {
 
     private static AllocatorRun runChild(final String allocator, final BurstIdleOptions options)
             throws IOException, InterruptedException {
-        final Process child = new ProcessBuilder(childCommand(allocator, options))
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        final List<Sample> samples = new ArrayList<>();
-        try (BufferedReader out = new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = out.readLine(); line != null; line = out.readLine()) {
-                try {
-                    samples.add(Sample.fromCsv(line));
-                } catch (final IllegalArgumentException notASample) {
-                    System.err.println(allocator + ": " + line);
-                }
-            }
-        }
-        final int status = child.waitFor();
-        if (status != 0) {
-            System.err.println(allocator + "'s process exited with status " + status);
-        }
-        return new AllocatorRun(allocator, samples, status);
+        // Room for the working set as direct memory, twice over for Netty's chunks.
+        return ChildProcess.run(allocator, BurstIdleChild.class, 2 * options.workingSet() + (1L << 30), List.of(),
+                options.workloadArgs());
     }
 
-    /**
-     * The child's command line: this JVM's {@code java} and class path, native access for the FFM calls, and
-     * room for the working set as direct memory (twice over, for Netty's chunks). Netty 4.2 on Java 25
-     * does not use the JDK's internal memory-access class by default; with native access granted it takes its direct memory from
-     * {@code malloc} through FFM and frees it explicitly, so no {@code io.netty.*} setting is needed.
-     */
-    private static List<String> childCommand(final String allocator, final BurstIdleOptions options) {
-        final String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        final List<String> command = new ArrayList<>(List.of(java,
-                "--enable-native-access=ALL-UNNAMED",
-                CHILD_HEAP,
-                "-XX:MaxDirectMemorySize=" + (2 * options.workingSet() + (1L << 30)),
-                // Netty samples buffers for its leak detector; no leak is sought here.
-                "-Dio.netty.leakDetection.level=disabled",
-                "-cp", System.getProperty("java.class.path"),
-                BurstIdleChild.class.getName(),
-                allocator));
-        command.addAll(options.workloadArgs());
-        return command;
-    }
-
-    private static void writeCsv(final List<AllocatorRun> runs, final Path csv) throws IOException {
-        try (Writer w = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
-            w.write("allocator," + Sample.CSV_HEADER + "\n");
-            for (final AllocatorRun run : runs) {
-                for (final Sample s : run.samples()) {
-                    w.write(run.allocator() + "," + s.toCsv() + "\n");
-                }
-            }
-        }
+    private static String subtitle(final BurstIdleOptions options) {
+        return String.format(Locale.ROOT, "%d cycles: allocate %.0f MiB of 64 B-1 MiB blocks (every page written), "
+                        + "free %.0f%% at random, idle %d s; RSS sampled every %d ms; each allocator in its own JVM",
+                options.cycles(), options.workingSet() / (double) (1 << 20), BurstIdleChild.FREED_SHARE * 100,
+                options.idleSeconds(), BurstIdleChild.SAMPLE_PERIOD.toMillis());
     }
 }

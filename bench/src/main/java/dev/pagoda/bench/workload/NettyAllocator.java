@@ -5,21 +5,15 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 
-import java.util.Arrays;
-
 /**
- * A Netty allocator's direct buffers, {@code directBuffer(size, size)} and {@code release()}. A handle is the
- * index of the buffer in a table; indexes of released buffers are reused.
+ * A Netty allocator's direct buffers, {@code directBuffer(size, size)} and {@code release()}; a handle names the
+ * buffer in a {@link HandleTable}, with its {@code memoryAddress()}. Netty offers no alignment: an aligned
+ * request gets a plain buffer of the size asked for.
  */
 final class NettyAllocator implements AllocatorUnderTest {
     private final String name;
     private final ByteBufAllocator allocator;
-    private ByteBuf[] buffers = new ByteBuf[1024];
-    /** Indexes below {@link #high} that hold no buffer, as a stack. */
-    private int[] vacant = new int[1024];
-    private int vacantCount;
-    /** The first index never used. */
-    private int high;
+    private final HandleTable<ByteBuf> buffers = new HandleTable<>();
 
     private NettyAllocator(final String name, final ByteBufAllocator allocator) {
         this.name = name;
@@ -52,33 +46,23 @@ final class NettyAllocator implements AllocatorUnderTest {
     @Override
     public long allocate(final int size) {
         final ByteBuf buffer = allocator.directBuffer(size, size);
-        final int index;
-        if (vacantCount > 0) {
-            index = vacant[--vacantCount];
-        } else {
-            if (high == buffers.length) {
-                buffers = Arrays.copyOf(buffers, 2 * high);
-            }
-            index = high++;
-        }
-        buffers[index] = buffer;
-        return index;
+        return buffers.add(buffer, buffer.memoryAddress());
+    }
+
+    /** Netty has no aligned allocation: the same as {@link #allocate(int)}, whatever the alignment. */
+    @Override
+    public long allocate(final int size, final int alignment) {
+        return allocate(size);
     }
 
     @Override
-    public void touch(final long handle, final int offset) {
-        buffers[(int) handle].setByte(offset, 1);
+    public long address(final long handle) {
+        return buffers.address((int) handle);
     }
 
     @Override
     public void free(final long handle) {
-        final int index = (int) handle;
-        buffers[index].release();
-        buffers[index] = null;
-        if (vacantCount == vacant.length) {
-            vacant = Arrays.copyOf(vacant, 2 * vacantCount);
-        }
-        vacant[vacantCount++] = index;
+        buffers.remove((int) handle).release();
     }
 
     /** Nothing to do: the buffers still held are left to the process's exit. */

@@ -12,7 +12,11 @@ public enum Phase {
     FREE,
     /** Doing nothing, so that background threads may give memory back. */
     IDLE,
-    /** After the last idle phase. */
+    /** A churn workload filling its working set and running unmeasured, for the JIT and the allocator. */
+    WARMUP,
+    /** A churn workload's measured operations. */
+    MEASURE,
+    /** After the last idle phase, or after a churn workload's measured operations. */
     END;
 
     /**

@@ -17,10 +17,9 @@ import java.awt.Paint;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 
 /**
- * The chart of a burst-then-idle run as a PNG: the resident set of each allocator's process over time as a
+ * The chart of a workload's run as a PNG: the resident set of each allocator's process over time as a
  * solid line, and the workload's live bytes in that process as a dashed line of the same colour.
  */
 final class RssChart {
@@ -41,12 +40,13 @@ final class RssChart {
     /**
      * Draws the runs and writes the chart.
      *
-     * @param runs    the runs, one colour each
-     * @param options the run's settings, for the subtitle
-     * @param png     the file to write
+     * @param runs     the runs, one colour each
+     * @param title    the chart's title
+     * @param subtitle the workload's settings, under the title
+     * @param png      the file to write
      * @throws IOException if the file cannot be written
      */
-    static void write(final List<AllocatorRun> runs, final BurstIdleOptions options, final Path png)
+    static void write(final List<AllocatorRun> runs, final String title, final String subtitle, final Path png)
             throws IOException {
         final XYSeriesCollection data = new XYSeriesCollection();
         for (final AllocatorRun run : runs) {
@@ -59,10 +59,10 @@ final class RssChart {
             data.addSeries(rss);
             data.addSeries(live);
         }
-        final JFreeChart chart = ChartFactory.createXYLineChart("Burst then idle: resident set over time",
+        final JFreeChart chart = ChartFactory.createXYLineChart(title,
                 "seconds since the allocator's JVM started the workload", "MiB", data, PlotOrientation.VERTICAL,
                 true, false, false);
-        chart.addSubtitle(new TextTitle(subtitle(options), new Font(Font.SANS_SERIF, Font.PLAIN, 13)));
+        chart.addSubtitle(new TextTitle(subtitle, new Font(Font.SANS_SERIF, Font.PLAIN, 13)));
         final XYPlot plot = chart.getXYPlot();
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
@@ -77,12 +77,5 @@ final class RssChart {
         }
         plot.setRenderer(renderer);
         ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
-    }
-
-    private static String subtitle(final BurstIdleOptions options) {
-        return String.format(Locale.ROOT, "%d cycles: allocate %.0f MiB of 64 B-1 MiB blocks (every page written), "
-                        + "free %.0f%% at random, idle %d s; RSS sampled every %d ms; each allocator in its own JVM",
-                options.cycles(), options.workingSet() / MIB, BurstIdleChild.FREED_SHARE * 100,
-                options.idleSeconds(), BurstIdleChild.SAMPLE_PERIOD.toMillis());
     }
 }
