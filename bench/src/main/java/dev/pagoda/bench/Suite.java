@@ -35,13 +35,13 @@ import java.util.TreeSet;
  * </pre>
  *
  * <ul>
- *   <li>{@code --quick} (the default): a few minutes. One fork per benchmark, one warm-up iteration of 1 s, two
- *       measured iterations of 1 s, and fewer parameter values: a parameter that declares more than two values
- *       keeps only 1, 64 and 4096 among them (sizes 64 B and 4 KiB, runs of 1 and 64 pages; see
- *       {@link BenchmarkCatalog#quickParams}). {@code AllocLatency} runs two sizes with 200 measured batches.
+ *   <li>{@code --quick} (the default): about six minutes on two cores. One fork per benchmark, one warm-up
+ *       iteration of 1 s, three measured iterations of 1 s (the fewest from which JMH computes an error), and
+ *       fewer parameter values: a parameter that declares more than two values keeps only 1, 64 and 4096 among
+ *       them (sizes 64 B and 4 KiB, runs of 1 and 64 pages; see {@link BenchmarkCatalog#quickParams}). {@code AllocLatency} runs two sizes with 200 measured batches.
  *       Good for spotting a regression, not for publishing.</li>
  *   <li>{@code --full}: every benchmark exactly as its annotations say (forks, iterations, every parameter
- *       value), and {@code AllocLatency} with its defaults: the published figures. It takes about an hour on
+ *       value), and {@code AllocLatency} with its defaults: the published figures. It takes about 25 minutes on
  *       two cores.</li>
  *   <li>{@code --out=DIR} (default {@code bench/results}): where the results go.</li>
  * </ul>
@@ -119,7 +119,7 @@ public final class Suite {
             if (quick) {
                 options.forks(1)
                         .warmupIterations(1).warmupTime(TimeValue.seconds(1))
-                        .measurementIterations(2).measurementTime(TimeValue.seconds(1));
+                        .measurementIterations(3).measurementTime(TimeValue.seconds(1));
                 g.getKey().forEach((name, values) -> options.param(name, values.toArray(String[]::new)));
             }
             results.addAll(new Runner(options.build()).run());

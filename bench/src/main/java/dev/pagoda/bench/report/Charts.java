@@ -4,6 +4,7 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.renderer.category.BarRenderer;
@@ -13,6 +14,7 @@ import org.jfree.data.category.DefaultCategoryDataset;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
 import java.util.List;
 
 /** The report's bar charts, one PNG per benchmark class, rendered headless with JFreeChart. */
@@ -61,6 +63,9 @@ final class Charts {
         if (max > 0 && max / min > LOG_SPREAD) {
             final LogAxis log = new LogAxis(unit + " (log scale)");
             log.setSmallestValue(min / 2);
+            // Ticks at powers of ten, labelled as plain numbers (10, 100, 1,000) rather than 10^x.
+            log.setTickUnit(new NumberTickUnit(1));
+            log.setNumberFormatOverride(new DecimalFormat("#,##0.###"));
             plot.setRangeAxis(log);
         }
         final BarRenderer renderer = (BarRenderer) plot.getRenderer();

@@ -128,8 +128,8 @@ public final class Report {
         } catch (final RuntimeException | LinkageError e) {
             md.append("(Platform.current() failed: ").append(e).append(")\n");
         }
-        md.append("report JDK           ").append(Runtime.version()).append(" (").append(System.getProperty("java.vm.name"))
-                .append(")\n");
+        md.append("report JDK           ").append(Runtime.version()).append(" (")
+                .append(System.getProperty("java.vm.name")).append(")\n");
         Score.runInfo(jmhJson).forEach((k, v) -> md.append(String.format(Locale.ROOT, "%-20s %s%n", k, v)));
         md.append("```\n\n");
     }

@@ -92,9 +92,10 @@ record Score(String benchmarkClass, String method, Map<String, String> params, S
                 && list.getFirst() instanceof Map<?, ?> r) {
             info.put("JMH", String.valueOf(r.get("jmhVersion")));
             info.put("JVM", r.get("vmName") + " " + r.get("vmVersion") + " (JDK " + r.get("jdkVersion") + ")");
-            info.put("warm-up (first benchmark)", text(r.get("warmupIterations")) + " × " + r.get("warmupTime"));
-            info.put("measurement (first benchmark)", text(r.get("measurementIterations")) + " × "
-                    + r.get("measurementTime") + ", forks: " + text(r.get("forks")));
+            info.put("warm-up", text(r.get("warmupIterations")) + " × " + r.get("warmupTime")
+                    + " (first benchmark's)");
+            info.put("measurement", text(r.get("measurementIterations")) + " × " + r.get("measurementTime")
+                    + ", forks: " + text(r.get("forks")) + " (first benchmark's)");
         }
         return info;
     }
