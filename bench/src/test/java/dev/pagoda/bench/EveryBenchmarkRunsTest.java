@@ -23,7 +23,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Every JMH benchmark of the module still runs: each method once, in one forked JVM with its own {@code @Fork}
  * flags, no warm-up, one measured iteration of 30 ms, and the first value of each parameter. About a second per
- * benchmark, most of it the fork's start. JMH's own output goes to one file per benchmark in {@code target/jmh-smoke/}.
+ * benchmark, most of it the fork's start. JMH's own output goes to one file per benchmark in
+ * {@code target/jmh-smoke/}.
+ *
+ * <p>Forked rather than in this JVM, so that each class's {@code @Fork(jvmArgsAppend = ...)} is used as in a real
+ * run (native access, heap size, Netty's properties) and a benchmark that breaks its JVM fails only its own test.
+ * The options set no JVM flags: {@code jvmArgsAppend} here would replace the annotations' flags. The forks
+ * also inherit this JVM's flags (JMH's default), which include Surefire's {@code --enable-native-access}.
  */
 class EveryBenchmarkRunsTest {
     private static final Path LOGS = Path.of("target", "jmh-smoke");
