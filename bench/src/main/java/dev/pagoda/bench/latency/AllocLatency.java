@@ -2,6 +2,7 @@ package dev.pagoda.bench.latency;
 
 import org.HdrHistogram.Histogram;
 
+import java.io.PrintStream;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -57,6 +58,18 @@ public final class AllocLatency {
      * @param args options, {@code --key=value}; see the class comment
      */
     public static void main(final String[] args) {
+        run(args, System.out);
+    }
+
+    /**
+     * Runs the phases and prints the table to a stream: {@link #main(String[])} without the process around it,
+     * for the benchmark suite and the tests.
+     *
+     * @param args options, {@code --key=value}; see the class comment
+     * @param out  where the table goes
+     * @throws IllegalArgumentException if an option is unknown or malformed
+     */
+    public static void run(final String[] args, final PrintStream out) {
         // Before Netty is loaded: give the main thread a pooled thread cache, as an event loop has, and spare
         // Netty the sampled leak tracker's stack traces.
         if (System.getProperty("io.netty.allocator.useCacheForAllThreads") == null) {
@@ -66,7 +79,7 @@ public final class AllocLatency {
             System.setProperty("io.netty.leakDetection.level", "disabled");
         }
         final Options options = Options.parse(args);
-        System.out.printf(Locale.ROOT, "AllocLatency: %s, %d CPUs, %s%n", Runtime.version(),
+        out.printf(Locale.ROOT, "AllocLatency: %s, %d CPUs, %s%n", Runtime.version(),
                 Runtime.getRuntime().availableProcessors(), options);
         final List<Subject> subjects = options.subjects();
         pollute(subjects);
@@ -78,7 +91,7 @@ public final class AllocLatency {
                 rows.addAll(phase(s, size, options));
             }
         }
-        print(rows);
+        print(rows, out);
     }
 
     /** Calls every subject through the timed loop a few times, so that its call site is the same for all. */
@@ -188,14 +201,14 @@ public final class AllocLatency {
         return n;
     }
 
-    private static void print(final List<Row> rows) {
+    private static void print(final List<Row> rows, final PrintStream out) {
         final String format = "%-10s %-14s %8s %-8s %10s %7s %7s %7s %8s %10s %8s %4s %s%n";
-        System.out.printf(Locale.ROOT, format, "group", "allocator", "size", "op", "count", "p50", "p90", "p99",
+        out.printf(Locale.ROOT, format, "group", "allocator", "size", "op", "count", "p50", "p90", "p99",
                 "p99.9", "max", "p99.9/p50", "gc", "");
         String group = null;
         for (final Row r : rows) {
             if (group != null && !group.equals(r.group)) {
-                System.out.println();
+                out.println();
             }
             group = r.group;
             final Histogram h = r.histogram;
@@ -204,11 +217,11 @@ public final class AllocLatency {
             final double ratio = (double) p999 / Math.max(1, p50);
             final String target = r.allocator.startsWith("pagoda") ? (ratio <= 10 ? "ok (<= 10x)" : "MISSED (> 10x)")
                     : "";
-            System.out.printf(Locale.ROOT, format, r.group, r.allocator, r.size == 0 ? "-" : size(r.size), r.op,
+            out.printf(Locale.ROOT, format, r.group, r.allocator, r.size == 0 ? "-" : size(r.size), r.op,
                     h.getTotalCount(), p50, h.getValueAtPercentile(90), h.getValueAtPercentile(99), p999,
                     h.getMaxValue(), String.format(Locale.ROOT, "%.1f", ratio), r.gcs, target);
         }
-        System.out.println("All figures in ns, each a single call timed with System.nanoTime(); the timer rows are"
+        out.println("All figures in ns, each a single call timed with System.nanoTime(); the timer rows are"
                 + " included in every other row.");
     }
 

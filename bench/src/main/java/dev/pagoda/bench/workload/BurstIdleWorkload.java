@@ -1,12 +1,15 @@
 package dev.pagoda.bench.workload;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The burst-then-idle workload: does an allocator give memory back to the OS once the application has freed
@@ -41,6 +44,21 @@ public final class BurstIdleWorkload {
      * @throws InterruptedException if interrupted while waiting for a child
      */
     public static void main(final String[] args) throws IOException, InterruptedException {
+        if (run(args) != 0) {
+            System.exit(1);
+        }
+    }
+
+    /**
+     * Runs the workload on each allocator and writes the results: {@link #main(String[])} without exiting, for
+     * the benchmark suite and the tests.
+     *
+     * @param args {@code --key=value} options, see the class comment
+     * @return 0 if every allocator's process succeeded, 1 otherwise (the files are written either way)
+     * @throws IOException          if a child cannot be started or a result cannot be written
+     * @throws InterruptedException if interrupted while waiting for a child
+     */
+    public static int run(final String[] args) throws IOException, InterruptedException {
         System.setProperty("java.awt.headless", "true");
         final BurstIdleOptions options = BurstIdleOptions.parse(Arrays.asList(args));
         final List<AllocatorRun> runs = new ArrayList<>();
@@ -55,9 +73,35 @@ public final class BurstIdleWorkload {
         RssChart.write(runs, "Burst then idle: resident set over time", subtitle(options), png);
         System.out.println("wrote " + csv + " and " + png);
         System.out.print(BurstIdleSummary.table(runs, options.cycles()));
-        if (runs.stream().anyMatch(r -> r.exitCode() != 0)) {
-            System.exit(1);
+        return runs.stream().anyMatch(r -> r.exitCode() != 0) ? 1 : 0;
+    }
+
+    /**
+     * The summary table of a {@code burst-idle.csv} file written by an earlier run, as printed at the end of a
+     * run: per allocator its resident set before the first burst, its peak, and at the end of each idle phase
+     * the resident set, the live bytes and their ratio.
+     *
+     * @param csv the file, with the columns {@code allocator,seconds,rss_bytes,live_bytes,cycle,phase}
+     * @return the table, lines ended by the platform's line separator
+     * @throws IOException              if the file cannot be read
+     * @throws IllegalArgumentException if a line is not a sample
+     */
+    public static String summary(final Path csv) throws IOException {
+        final Map<String, List<Sample>> samples = new LinkedHashMap<>();
+        int cycles = 0;
+        final List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+        for (final String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+            if (line.isBlank()) {
+                continue;
+            }
+            final int comma = line.indexOf(',');
+            final Sample sample = Sample.fromCsv(line.substring(comma + 1));
+            samples.computeIfAbsent(line.substring(0, Math.max(0, comma)), k -> new ArrayList<>()).add(sample);
+            cycles = Math.max(cycles, sample.cycle());
         }
+        final List<AllocatorRun> runs = new ArrayList<>();
+        samples.forEach((allocator, list) -> runs.add(new AllocatorRun(allocator, list, List.of(), 0)));
+        return BurstIdleSummary.table(runs, Math.max(1, cycles));
     }
 
     private static AllocatorRun runChild(final String allocator, final BurstIdleOptions options)

@@ -1,0 +1,48 @@
+package dev.pagoda.bench;
+
+import dev.pagoda.bench.latency.AllocLatency;
+import dev.pagoda.bench.workload.BurstIdleWorkload;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The two programs that are not JMH benchmarks still run, with options small enough for a test. */
+class ProgramsRunTest {
+    @Test
+    void allocLatencyPrintsItsTable() {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            AllocLatency.run(new String[] {"--sizes=64,16k", "--batch=64", "--iterations=5", "--warmup=2",
+                "--allocators=pagoda,malloc"}, out);
+        }
+        final String table = bytes.toString(StandardCharsets.UTF_8);
+        for (final String expected : List.of("timer", "(empty call)", "pagoda", "malloc", "allocate", "free",
+                "16 KiB", "All figures in ns")) {
+            assertTrue(table.contains(expected), "no '" + expected + "' in\n" + table);
+        }
+    }
+
+    @Test
+    void burstIdleWorkloadWritesItsCsvAndChart(@TempDir final Path out) throws Exception {
+        final int status = BurstIdleWorkload.run(new String[] {"--working-set=64m", "--cycles=1",
+            "--idle-seconds=1", "--allocators=pagoda,malloc", "--out=" + out});
+        assertEquals(0, status, "a child process failed");
+        final Path csv = out.resolve("burst-idle.csv");
+        final List<String> lines = Files.readAllLines(csv);
+        assertEquals("allocator,seconds,rss_bytes,live_bytes,cycle,phase", lines.getFirst());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("pagoda,") && l.endsWith(",idle")), "no pagoda idle");
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("malloc,") && l.endsWith(",idle")), "no malloc idle");
+        assertTrue(Files.size(out.resolve("burst-idle-rss.png")) > 0, "empty chart");
+        final String summary = BurstIdleWorkload.summary(csv);
+        assertTrue(summary.contains("pagoda") && summary.contains("malloc"), summary);
+    }
+}
