@@ -122,8 +122,9 @@ public final class Heap implements AutoCloseable {
      * Allocates {@code size} bytes aligned to {@code alignment}.
      *
      * @param size      the bytes wanted, at least 1
-     * @param alignment a power of two; up to the page size it costs nothing extra, above it the run gets its
-     *                  own aligned reservation
+     * @param alignment a power of two; up to the page size it costs nothing extra; above it the run is cut
+     *                  from a slightly longer page run (from the thread's page cache for up to 15 pages aligned
+     *                  to up to 64 pages), and above a quarter arena it gets its own aligned reservation
      * @return the address, a multiple of {@code alignment}; never 0
      * @throws IllegalArgumentException if {@code size} is not positive or {@code alignment} not a power of two
      * @throws PagodaOutOfMemoryError   if the heap's budget is exhausted or the OS refuses memory

@@ -81,9 +81,37 @@ public final class PageCache {
         }
         final int bit = npages == 1 ? (free == 0 ? -1 : Long.numberOfTrailingZeros(free))
                 : Bitmaps.firstRunOfOnes(free, npages);
-        if (bit < 0) {
-            return -1;
+        return bit < 0 ? -1 : take(bit, npages);
+    }
+
+    /**
+     * Takes the first run of {@code npages} free pages whose first page index is a multiple of
+     * {@code alignPages} (the group's base is a multiple of 64, so only the offset within it matters).
+     *
+     * @param npages     1 to 64
+     * @param alignPages a power of two from 1 to 64
+     * @return the run's first page index, or -1 if the cache has no such run
+     * @throws IllegalArgumentException if an argument is out of range
+     */
+    public long allocAligned(final int npages, final int alignPages) {
+        if (npages < 1 || npages > Long.SIZE || alignPages < 1 || alignPages > Long.SIZE
+                || Integer.bitCount(alignPages) != 1) {
+            throw new IllegalArgumentException("npages must be 1 to 64 and alignPages a power of two up to 64: "
+                    + "npages=" + npages + ", alignPages=" + alignPages);
         }
+        long starts = free; // bit i stays set while pages i .. i + k are all free
+        for (int k = 1; k < npages && starts != 0; k++) {
+            starts &= free >>> k;
+        }
+        starts &= ALIGNED[Integer.numberOfTrailingZeros(alignPages)];
+        return starts == 0 ? -1 : take(Long.numberOfTrailingZeros(starts), npages);
+    }
+
+    /** Bits at every multiple of {@code 1 << i}, for each {@code i} from 0 to 6. */
+    private static final long[] ALIGNED = {-1L, 0x5555_5555_5555_5555L, 0x1111_1111_1111_1111L,
+            0x0101_0101_0101_0101L, 0x0001_0001_0001_0001L, 0x0000_0001_0000_0001L, 1L};
+
+    private long take(final int bit, final int npages) {
         final long m = Bitmaps.mask(bit, npages);
         final long rel = released & m;
         lastReleased = Long.bitCount(rel);

@@ -123,7 +123,8 @@ final class Scavenger implements BackgroundScavenger.Target {
 
         /** The same goal for a live-page basis of {@code basis} bytes (the generation's peak). */
         Goal withLive(final long basis, final int pageShift) {
-            return basis == live ? this : new Goal(retained, live, Scavenger.retainedGoal(basis, pageShift), ready, readyGoal);
+            return basis == live ? this
+                    : new Goal(retained, live, Scavenger.retainedGoal(basis, pageShift), ready, readyGoal);
         }
     }
 

@@ -112,7 +112,9 @@
  * cache's spans go back: empty ones to the page heap, the rest to the partial lists. Virtual threads share a
  * bounded set of shard caches (twice the CPU count), each used under its lock, so any number of virtual threads
  * retain a bounded number of spans. Requests above 32 KiB are page runs of the page heap; alignments above a page
- * get their own aligned reservation. {@link dev.pagoda.alloc.Heap#newArena()} wraps all this in a
+ * are cut from a slightly longer run (small aligned runs straight from the thread's page cache: a buffer pool's
+ * 16 KiB pages take no lock), and only alignments above a quarter arena get their own reservation.
+ * {@link dev.pagoda.alloc.Heap#newArena()} wraps all this in a
  * {@link java.lang.foreign.Arena} whose segments the JDK itself invalidates when it is closed.
  *
  * <h2>Invariants</h2>

@@ -41,6 +41,24 @@ class AlignedRunTest {
     }
 
     @Test
+    void shouldServeSmallAlignedRunsFromTheThreadsPageCache() {
+        try (PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false).backgroundScavenger(false)
+                .build()) {
+            final List<Long> runs = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                final long a = heap.allocateAligned(2, 2 * PAGE);
+                assertEquals(0, a % (2 * PAGE));
+                runs.add(a);
+            }
+            assertTrue(heap.stats().cachedBytes() > 0, "served from a page cache");
+            heap.checkInvariants();
+            runs.forEach(heap::free);
+            heap.checkInvariants();
+            assertEquals(0, heap.stats().inUseBytes());
+        }
+    }
+
+    @Test
     @SuppressWarnings("restricted")
     void shouldHandOutZeroedAlignedMemoryAfterReuse() {
         try (Heap heap = Heap.builder().backgroundScavenger(false).jmx(false).build()) {

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -50,6 +51,25 @@ class PageCacheTest {
         assertEquals(192, pa.allocatedPages());
         assertEquals(CHUNK - 192, pa.releasedPages());
         pa.checkInvariants();
+    }
+
+    @Test
+    void shouldTakeAlignedRunsOnlyAtMultiplesOfTheAlignment() {
+        final PageAlloc pa = oneChunk();
+        pa.allocRange(0, 65); // the cache's group is pages 64..127 with page 64 taken
+        final PageCache cache = new PageCache(true);
+        assertTrue(pa.allocToCache(cache));
+        assertEquals(64, cache.base());
+        assertEquals(66, cache.allocAligned(2, 2), "65 is free but odd: the first even pair is 66-67");
+        assertEquals(68, cache.allocAligned(2, 4));
+        assertEquals(80, cache.allocAligned(3, 16), "72 would fit 3 pages but is not a multiple of 16");
+        assertEquals(65, cache.alloc(1), "the unaligned hole is still there for plain runs");
+        assertEquals(96, cache.allocAligned(32, 32));
+        assertEquals(-1, cache.allocAligned(32, 32), "no second free 32-aligned run of 32");
+        assertEquals(-1, cache.allocAligned(1, 64), "the group's only 64-aligned page, 64, is taken");
+        assertThrows(IllegalArgumentException.class, () -> cache.allocAligned(2, 3));
+        assertThrows(IllegalArgumentException.class, () -> cache.allocAligned(0, 2));
+        assertThrows(IllegalArgumentException.class, () -> cache.allocAligned(2, 128));
     }
 
     @Test
