@@ -35,7 +35,7 @@ final class Errno {
     static final int EINVAL = 22;
     /** No space left on device. */
     static final int ENOSPC = 28;
-    /** Function not implemented (Linux; {@link #DARWIN_ENOSYS} on Darwin). */
+    /** ENOSYS: the kernel has no such system call (Linux; {@link #DARWIN_ENOSYS} on Darwin). */
     static final int ENOSYS = 38;
     /** Value too large for defined data type (Linux; {@link #DARWIN_EOVERFLOW} on Darwin). */
     static final int EOVERFLOW = 75;
