@@ -36,6 +36,7 @@ public final class AgronaViews {
      * @return a new {@link UnsafeBuffer} of capacity {@code heap.usableSize(address)}
      * @throws IllegalArgumentException if {@code address} is not a live allocation of {@code heap}, or its usable
      *                                  size is 2 GiB or more
+     * @throws IllegalStateException    if the heap is closed
      */
     @SuppressWarnings("exports") // agrona is optional: users of these views require org.agrona themselves
     public static UnsafeBuffer wrap(final Heap heap, final long address) {
@@ -51,6 +52,7 @@ public final class AgronaViews {
      * @return a new {@link UnsafeBuffer}
      * @throws IllegalArgumentException if {@code address} is not a live allocation of {@code heap}, or
      *                                  {@code length} is negative, above the usable size, or 2 GiB or more
+     * @throws IllegalStateException    if the heap is closed
      */
     @SuppressWarnings("exports")
     public static UnsafeBuffer wrap(final Heap heap, final long address, final long length) {

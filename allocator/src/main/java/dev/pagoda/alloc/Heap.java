@@ -49,6 +49,20 @@ public final class Heap implements AutoCloseable {
     private final HeapCounters counters;
     private final SpanTable spans;
     private volatile boolean closed;
+    /** Pagoda's own reads and writes of the memory, fenced against close (the page heap's {@link HeapMemory}). */
+    private final HeapMemory memory;
+    /** Whether the OS layer is simulated: no memory behind the addresses, so nothing may be read or written. */
+    private final boolean simulated;
+    /**
+     * The arenas ({@link #newArena()}, {@link #newSharedArena()}) not yet closed, in the low bits, and two flags:
+     * {@link #CLOSING} once {@link #close()} has begun (no new arena), {@link #STOPPED} once the page heap has
+     * stopped. The memory is unmapped by whichever of {@code close()} and the last arena's close makes the state
+     * exactly {@code CLOSING | STOPPED}, so no segment of an open arena ever loses its memory.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger arenaState = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int CLOSING = 1 << 30;
+    private static final int STOPPED = 1 << 29;
+    private static final int COUNT = STOPPED - 1;
     /** Debug mode (null when off): poison, use-after-free checks, allocation sites, leak report. */
     private final HeapDebug debug;
     /** The heap's MBean, null when built with {@code jmx(false)}. */
@@ -56,12 +70,19 @@ public final class Heap implements AutoCloseable {
 
     Heap(final HeapBuilder b) {
         final OsMemory os = b.pages().os() != null ? b.pages().os() : OsMemory.system();
+        this.simulated = "simulated".equals(os.port());
+        if (b.debug() && simulated) {
+            throw new IllegalArgumentException("debug mode poisons and checks freed memory, and a simulated OsMemory "
+                    + "has no memory behind its addresses: build the heap without debug(true)");
+        }
         // 8 KiB pages, the size classes' tuning, unless the OS pages are larger (16 KiB on Apple silicon).
         this.pages = b.pages().os(os).pageSize(Math.max(8192, os.pageSize())).build();
         this.pageSize = pages.pageSize();
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.zeroing = b.pages().zeroing();
-        this.debug = b.debug() ? new HeapDebug() : null;
+        this.memory = pages.memory();
+        pages.ownedBy(pages.name());
+        this.debug = b.debug() ? new HeapDebug(memory) : null;
         this.counters = new HeapCounters(pageSize);
         this.spans = new SpanTable(pages, counters);
         for (int c = 0; c < SizeClasses.COUNT; c++) {
@@ -76,7 +97,8 @@ public final class Heap implements AutoCloseable {
         pages.onScavengeGeneration(() -> reclaimEmptySpans(16));
         this.monitor = b.jmx() ? HeapMonitor.register(this, () -> {
             caches.close();
-            pages.close();
+            pages.stop();
+            pages.unmap();
         }) : null;
     }
 
@@ -114,7 +136,7 @@ public final class Heap implements AutoCloseable {
                     + ": size=" + size);
         }
         final long address = size <= SizeClasses.MAX_SIZE ? allocateSmall(SizeClasses.classOf(size), size)
-                : pages.allocate((size + pageSize - 1) / pageSize);
+                : pages.allocateRun((size + pageSize - 1) / pageSize, zeroing);
         return debug != null ? debug.record(address) : address;
     }
 
@@ -158,9 +180,9 @@ public final class Heap implements AutoCloseable {
                     }
                 }
             }
-            return pages.allocate((size + pageSize - 1) / pageSize);
+            return pages.allocateRun((size + pageSize - 1) / pageSize, zeroing);
         }
-        return pages.allocateAligned((size + pageSize - 1) / pageSize, alignment);
+        return pages.allocateAlignedRun((size + pageSize - 1) / pageSize, alignment);
     }
 
     private long allocateSmall(final int c, final long requested) {
@@ -183,7 +205,7 @@ public final class Heap implements AutoCloseable {
                 debug.checkPoison(span, i, address);
             }
             if (zeroing && !fresh) {
-                Zero.zero(address, span.size);
+                memory.zero(address, span.size);
             }
             return address;
         } finally {
@@ -229,7 +251,7 @@ public final class Heap implements AutoCloseable {
             detach(s);
         }
         final long npages = SizeClasses.spanPages(c);
-        final long base = pages.allocate(npages);
+        final long base = pages.allocateRun(npages, zeroing);
         final Span s = new Span(base, c, npages, pageSize);
         s.owner(cache);
         spans.index(base, npages, s);
@@ -261,7 +283,7 @@ public final class Heap implements AutoCloseable {
             if (address == 0) {
                 throw new IllegalArgumentException("address must not be 0");
             }
-            pages.free(address);
+            pages.freeRun(address);
             if (debug != null) {
                 debug.forget(address);
             }
@@ -299,14 +321,21 @@ public final class Heap implements AutoCloseable {
      * @param address an address returned by {@link #allocate} and not freed since
      * @return at least the size asked for
      * @throws IllegalArgumentException if {@code address} is not a live allocation of this heap
+     * @throws IllegalStateException    if the heap is closed
      */
     public long usableSize(final long address) {
+        checkOpen();
+        return sizeOf(address);
+    }
+
+    /** {@link #usableSize} without the open check, for debug mode's leak report, made while the heap closes. */
+    long sizeOf(final long address) {
         final Span span = spans.of(address);
         if (span == null) {
             if (address == 0) {
                 throw new IllegalArgumentException("address must not be 0");
             }
-            return pages.pages(address) * pageSize;
+            return pages.runPages(address) * pageSize;
         }
         final int i = span.indexOf(address);
         if (!span.isLive(i)) {
@@ -317,13 +346,19 @@ public final class Heap implements AutoCloseable {
 
     /**
      * Resizes an allocation: returns {@code address} itself if the new size fits where it is, else a new
-     * allocation holding the old contents (the rest zeroed), after freeing the old one.
+     * allocation holding the old contents, after freeing the old one. On a zeroing heap the bytes past the old
+     * contents read as zero; on a heap built with {@code zeroing(false)} they hold whatever the memory held.
      *
      * @param address an address returned by {@link #allocate} and not freed since
      * @param newSize the bytes wanted, at least 1
      * @return the address of the resized allocation
-     * @throws IllegalArgumentException if {@code address} is not a live allocation or {@code newSize} not positive
-     * @throws PagodaOutOfMemoryError   if no memory is left; the old allocation is then unchanged
+     * @throws IllegalArgumentException      if {@code address} is not a live allocation or {@code newSize} not
+     *                                       positive
+     * @throws PagodaOutOfMemoryError        if no memory is left; the old allocation is then unchanged
+     * @throws IllegalStateException         if the heap is closed (or closes during the copy: the new allocation
+     *                                       is then gone with the heap, and nothing was written to unmapped memory)
+     * @throws UnsupportedOperationException if the allocation must move on a simulated OS, which has no memory to
+     *                                       copy
      */
     public long reallocate(final long address, final long newSize) {
         final long usable = usableSize(address);
@@ -333,8 +368,12 @@ public final class Heap implements AutoCloseable {
         if (newSize <= usable && (usable <= SizeClasses.MAX_SIZE || newSize > usable / 2)) {
             return address;
         }
+        if (simulated) {
+            throw new UnsupportedOperationException("reallocate must move the allocation at 0x"
+                    + Long.toHexString(address) + ", and a simulated OsMemory has no memory to copy");
+        }
         final long fresh = allocate(newSize);
-        MemorySegment.copy(Zero.everything(), address, Zero.everything(), fresh, Math.min(usable, newSize));
+        memory.copy(address, fresh, Math.min(usable, newSize));
         free(address);
         return fresh;
     }
@@ -355,8 +394,8 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public java.lang.foreign.Arena newArena() {
-        checkOpen();
-        return new HeapArena(this, false);
+        arenaOpened();
+        return HeapArena.open(this, false);
     }
 
     /**
@@ -368,8 +407,36 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public java.lang.foreign.Arena newSharedArena() {
-        checkOpen();
-        return new HeapArena(this, true);
+        arenaOpened();
+        return HeapArena.open(this, true);
+    }
+
+    /** Counts a new arena in; refuses it once the heap is closing. */
+    private void arenaOpened() {
+        while (true) {
+            final int s = arenaState.get();
+            if ((s & CLOSING) != 0) {
+                throw CloseGate.closed();
+            }
+            if ((s & COUNT) == COUNT) {
+                throw new IllegalStateException("too many open arenas on this heap: " + COUNT);
+            }
+            if (arenaState.compareAndSet(s, s + 1)) {
+                return;
+            }
+        }
+    }
+
+    /** Counts an arena out (closed, or unreachable and cleaned); the last one after close unmaps the memory. */
+    void arenaEnded() {
+        if (arenaState.decrementAndGet() == (CLOSING | STOPPED)) {
+            pages.unmap();
+        }
+    }
+
+    /** Whether the heap is closed or closing: an arena's close then leaves its memory to the heap's unmap. */
+    boolean isClosed() {
+        return closed;
     }
 
     /**
@@ -420,7 +487,7 @@ public final class Heap implements AutoCloseable {
                     s.collect();
                     if (s.live() == 0) {
                         spans.unindex(s);
-                        pages.free(s.base);
+                        pages.freeRun(s.base);
                     } else {
                         detach(s);
                     }
@@ -447,8 +514,10 @@ public final class Heap implements AutoCloseable {
      *
      * @param bytes the new target, positive; {@link Long#MAX_VALUE} for none
      * @throws IllegalArgumentException if {@code bytes} is not positive
+     * @throws IllegalStateException    if the heap is closed
      */
     public void memoryTarget(final long bytes) {
+        checkOpen();
         pages.memoryTarget(bytes);
     }
 
@@ -506,8 +575,10 @@ public final class Heap implements AutoCloseable {
      *
      * @param bytes the new limit, positive; {@link Long#MAX_VALUE} for none
      * @throws IllegalArgumentException if {@code bytes} is not positive
+     * @throws IllegalStateException    if the heap is closed
      */
     public void memoryLimit(final long bytes) {
+        checkOpen();
         pages.memoryLimit(bytes);
     }
 
@@ -521,7 +592,9 @@ public final class Heap implements AutoCloseable {
     }
 
     /**
-     * The page heap underneath, for its statistics and page-level use.
+     * The page heap underneath, for its statistics, invariant checks, limits and releases. It belongs to this heap:
+     * its {@code allocate}, {@code allocateAligned}, {@code free} and {@code close} throw
+     * {@link UnsupportedOperationException}, because pages taken or freed behind the heap's back would break it.
      *
      * @return the page heap
      */
@@ -529,21 +602,44 @@ public final class Heap implements AutoCloseable {
         return pages;
     }
 
-    /** Unmaps all of the heap's memory at once; every address it handed out becomes invalid. Idempotent. */
+    /**
+     * Closes the heap and gives its memory back to the OS. Idempotent.
+     *
+     * <p>Calls racing it on other threads complete or fail with {@link IllegalStateException}; none of Pagoda's
+     * own writes (zeroing, copying, poisoning) lands on unmapped memory. Segments of an arena from
+     * {@link #newArena()} or {@link #newSharedArena()} that is still open keep working: the heap's memory stays
+     * mapped until the last such arena is closed (or, never closed, has become unreachable), and is unmapped then.
+     * No new arena, allocation or free is accepted after {@code close()} begins.
+     *
+     * <p>Raw addresses are the caller's responsibility: an address from {@link #allocate} used after it was freed or
+     * after the heap was closed is a use after free, which Pagoda cannot detect and which may crash the process,
+     * exactly as with {@code malloc}. Access through a {@link MemorySegment} of an arena never crashes: it works,
+     * or fails with the JDK's {@link IllegalStateException} once its arena is closed.
+     */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (arenaState) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            arenaState.getAndAdd(CLOSING);
         }
-        closed = true;
-        if (debug != null) {
-            debug.reportLeaks(this);
+        try {
+            if (debug != null) {
+                debug.reportLeaks(this);
+            }
+        } finally {
+            if (monitor != null) {
+                monitor.unregister();
+            }
+            pages.stop();
+            caches.close();
+            final int before = arenaState.getAndAdd(STOPPED);
+            if ((before & COUNT) == 0) {
+                pages.unmap();
+            }
         }
-        if (monitor != null) {
-            monitor.unregister();
-        }
-        caches.close();
-        pages.close();
     }
 
     private void checkOpen() {
@@ -565,7 +661,7 @@ public final class Heap implements AutoCloseable {
             if (s.live() == 0) {
                 spans.unindex(s);
                 try {
-                    pages.free(s.base);
+                    pages.freeRun(s.base);
                 } catch (final IllegalStateException closed) {
                     return; // the heap was closed: its memory is gone already
                 }

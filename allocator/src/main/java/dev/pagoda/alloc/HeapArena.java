@@ -2,6 +2,7 @@ package dev.pagoda.alloc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
 import java.util.Arrays;
 
 /**
@@ -13,21 +14,50 @@ import java.util.Arrays;
  * through one of its segments fails with the JDK's own {@link IllegalStateException}, and a confined arena
  * refuses other threads with {@link WrongThreadException}. The memory is handed back to the heap only after
  * the JDK arena is closed, so no segment can ever read memory that a later allocation owns.
+ *
+ * <p><b>Lifetime against the heap's.</b> The heap counts its open arenas and keeps its memory mapped while any is
+ * open, even after {@link Heap#close()}: a segment of an open arena always has its memory. Closing the arena after
+ * the heap was closed frees nothing one by one (the heap unmaps everything when its last arena goes). An arena that
+ * is never closed is cleaned when it and all its segments have become unreachable (a {@link Cleaner} on the JDK
+ * arena's scope): its allocations go back to the heap, or, if the heap is closed, the heap is told the arena is
+ * gone.
+ *
+ * <p><b>Races.</b> Allocations racing the close of a shared arena are never lost: every address is recorded under
+ * the arena's lock before a segment is made, and an allocation that finds the arena closed frees its address
+ * itself. A cleanup action (of a segment the user reinterpreted onto this arena) that throws does not stop the
+ * arena's memory from going back: the JDK arena is closed by then, so the allocations are freed and the exception
+ * is rethrown.
  */
 final class HeapArena implements Arena {
-    private final Heap heap;
+    private static final Cleaner CLEANER = Cleaner.create(runnable -> {
+        final Thread t = new Thread(runnable, "pagoda-arena-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final Arena scope;
-    private final boolean shared;
     /** The thread that may use a confined arena; null for a shared one. */
     private final Thread owner;
-    private long[] addresses = new long[16];
-    private int count;
+    private final Allocations allocations;
+    private final Cleaner.Cleanable cleanable;
 
-    HeapArena(final Heap heap, final boolean shared) {
-        this.heap = heap;
-        this.shared = shared;
+    private HeapArena(final Heap heap, final boolean shared) {
         this.scope = shared ? Arena.ofShared() : Arena.ofConfined();
         this.owner = shared ? null : Thread.currentThread();
+        this.allocations = new Allocations(heap, shared);
+        // Registered on the JDK arena's scope, which every segment references: it becomes unreachable only when
+        // no segment can be used any more. The action must not reach this object or the scope.
+        this.cleanable = CLEANER.register(scope.scope(), allocations);
+    }
+
+    /** A new arena on {@code heap}, which has already counted it in. */
+    static HeapArena open(final Heap heap, final boolean shared) {
+        try {
+            return new HeapArena(heap, shared);
+        } catch (final RuntimeException | Error e) {
+            heap.arenaEnded();
+            throw e;
+        }
     }
 
     @Override
@@ -45,22 +75,14 @@ final class HeapArena implements Arena {
         if (owner != null && owner != Thread.currentThread()) {
             throw new WrongThreadException("Attempted access outside owning thread");
         }
-        final long address = heap.allocate(Math.max(byteSize, 1), byteAlignment);
-        if (shared) {
-            synchronized (this) {
-                record(address);
-            }
-        } else {
-            record(address);
+        if (byteSize > Long.MAX_VALUE / 2 || byteAlignment > Long.MAX_VALUE / 4) {
+            // The JDK's contract: a size no allocator can serve is an OutOfMemoryError, not a bad argument.
+            throw new OutOfMemoryError("cannot allocate " + byteSize + " bytes aligned to " + byteAlignment
+                    + ": larger than any address space");
         }
+        final long address = allocations.heap.allocate(Math.max(byteSize, 1), byteAlignment);
+        allocations.record(address);
         return MemorySegment.ofAddress(address).reinterpret(byteSize, scope, null);
-    }
-
-    private void record(final long address) {
-        if (count == addresses.length) {
-            addresses = Arrays.copyOf(addresses, count * 2);
-        }
-        addresses[count++] = address;
     }
 
     @Override
@@ -76,16 +98,82 @@ final class HeapArena implements Arena {
      */
     @Override
     public void close() {
-        scope.close();
-        final long[] all;
-        final int n;
-        synchronized (this) {
-            all = addresses;
-            n = count;
-            count = 0;
+        try {
+            scope.close();
+        } finally {
+            // Also when a cleanup action threw: the JDK arena is closed then, and its memory must go back.
+            // Not when the close was refused (a second close, or the wrong thread): the arena is alive.
+            if (!scope.scope().isAlive()) {
+                cleanable.clean();
+            }
         }
-        for (int i = 0; i < n; i++) {
-            heap.free(all[i]);
+    }
+
+    /**
+     * The addresses an arena handed out, and what to do with them when it ends: the {@link Cleaner} action. It
+     * holds the heap, never the arena or its scope, so the arena can become unreachable.
+     */
+    private static final class Allocations implements Runnable {
+        final Heap heap;
+        private final boolean shared;
+        private long[] addresses = new long[16];
+        private int count;
+        private boolean ended;
+
+        Allocations(final Heap heap, final boolean shared) {
+            this.heap = heap;
+            this.shared = shared;
+        }
+
+        /** Records an address; frees it and throws if the arena ended meanwhile (a shared arena's close race). */
+        void record(final long address) {
+            if (shared) {
+                synchronized (this) {
+                    recordLocked(address);
+                }
+            } else {
+                recordLocked(address);
+            }
+        }
+
+        private void recordLocked(final long address) {
+            if (ended) {
+                try {
+                    heap.free(address);
+                } catch (final IllegalStateException heapClosed) {
+                    // the heap's unmap takes it
+                }
+                throw new IllegalStateException("Already closed");
+            }
+            if (count == addresses.length) {
+                addresses = Arrays.copyOf(addresses, count * 2);
+            }
+            addresses[count++] = address;
+        }
+
+        /** Runs once: on close, or when the arena became unreachable without one. */
+        @Override
+        public void run() {
+            final long[] all;
+            final int n;
+            synchronized (this) {
+                ended = true;
+                all = addresses;
+                n = count;
+                count = 0;
+                addresses = null;
+            }
+            try {
+                if (!heap.isClosed()) {
+                    for (int i = 0; i < n; i++) {
+                        heap.free(all[i]);
+                    }
+                }
+            } catch (final IllegalStateException closedMeanwhile) {
+                // The heap closed while the arena was freeing: its memory goes with the heap's unmap.
+            } finally {
+                heap.arenaEnded();
+            }
         }
     }
 }

@@ -15,6 +15,12 @@ final class HeapDebug {
     private static final long POISON_WORD = 0xDBDBDBDBDBDBDBDBL;
 
     private final ConcurrentHashMap<Long, Throwable> sites = new ConcurrentHashMap<>();
+    /** The heap's memory, fenced against its close ({@link HeapMemory}). */
+    private final java.lang.foreign.MemorySegment memory;
+
+    HeapDebug(final HeapMemory memory) {
+        this.memory = memory.segment();
+    }
 
     long record(final long address) {
         sites.put(address, new Throwable("allocated here"));
@@ -26,13 +32,13 @@ final class HeapDebug {
     }
 
     void poison(final long address, final long bytes) {
-        Zero.everything().asSlice(address, bytes).fill(POISON);
+        memory.asSlice(address, bytes).fill(POISON);
     }
 
     /** A freed object must still hold its poison; anything else is a write after free. Called by the owner. */
     void checkPoison(final Span span, final int i, final long address) {
         for (int off = 0; off + Long.BYTES <= span.size; off += Long.BYTES) {
-            final long word = Zero.everything().get(ValueLayout.JAVA_LONG_UNALIGNED, address + off);
+            final long word = memory.get(ValueLayout.JAVA_LONG_UNALIGNED, address + off);
             if (word != POISON_WORD) {
                 span.freeLocal(i); // give the object back untouched; nothing else changed
                 throw new IllegalStateException("use after free: the " + span.size + "-byte object at 0x"
@@ -47,7 +53,7 @@ final class HeapDebug {
         for (final var e : sites.entrySet()) {
             final long size;
             try {
-                size = heap.usableSize(e.getKey());
+                size = heap.sizeOf(e.getKey());
             } catch (final IllegalArgumentException racedWithFree) {
                 continue;
             }

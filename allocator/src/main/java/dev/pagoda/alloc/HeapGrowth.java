@@ -7,7 +7,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * How a {@link PageHeap} grows, after Go's {@code mheap.grow}: map the next unmapped chunks of an arena with room
  * (Reserved → Prepared), or reserve a new aligned arena within the address-space budget first, then hand the
- * chunks to the page allocator as free and released. Growth is serialised by its own lock, and the system calls
+ * chunks to the page allocator as free and released. Growth is serialised by its own lock (lock order: a page cache's
+ * monitor, then the grow lock, then the heap lock), passes the heap's {@link CloseGate}, and the system calls
  * run with the heap lock released, so allocations from free pages never wait for an {@code mmap}.
  */
 final class HeapGrowth {
@@ -19,12 +20,12 @@ final class HeapGrowth {
     private final AddressBudget budget;
     private final long arenaBytes;
     private final long chunkBytes;
-    private final Runnable checkOpen;
+    private final CloseGate gate;
     private final HugePageReport hugePages;
     private final String name;
 
     HeapGrowth(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
-               final AddressBudget budget, final long arenaBytes, final long chunkBytes, final Runnable checkOpen,
+               final AddressBudget budget, final long arenaBytes, final long chunkBytes, final CloseGate gate,
                final HugePageReport hugePages, final String name) {
         this.hugePages = hugePages;
         this.name = name;
@@ -35,24 +36,19 @@ final class HeapGrowth {
         this.budget = budget;
         this.arenaBytes = arenaBytes;
         this.chunkBytes = chunkBytes;
-        this.checkOpen = checkOpen;
-    }
-
-    /** The lock that serialises growth; the heap's close takes it too. */
-    ReentrantLock lock() {
-        return growLock;
+        this.gate = gate;
     }
 
     /** Maps enough new chunks for a run of {@code npages}, reserving a new arena if no arena has room. */
     void grow(final long npages) {
         final int needChunks = (int) ((npages + PageAlloc.CHUNK_PAGES - 1) / PageAlloc.CHUNK_PAGES);
         final int chunksPerArena = (int) (arenas.pagesPerArena / PageAlloc.CHUNK_PAGES);
+        gate.enter();
         growLock.lock();
         try {
             Arenas.Arena arena = null;
             lock.lock();
             try {
-                checkOpen.run();
                 if (pages.find(npages) >= 0) {
                     return; // another thread grew the heap meanwhile
                 }
@@ -77,16 +73,23 @@ final class HeapGrowth {
             } catch (final RuntimeException e) {
                 throw budget.outOfMemory(needChunks * chunkBytes, e);
             }
-            hugePages.advise(os, start, needChunks * chunkBytes);
-            HeapEvents.growth(name, needChunks * chunkBytes, fresh);
             final Arenas.Arena grown = arena;
             Locks.locked(lock, () -> {
                 grown.grownChunks += needChunks;
                 pages.grow(grown.firstPage + firstChunk * PageAlloc.CHUNK_PAGES,
                         (long) needChunks * PageAlloc.CHUNK_PAGES);
             });
+            // Advice after the chunks are the allocator's: a hint never changes a page's state, and if it throws
+            // anyway the heap already knows every chunk it mapped.
+            try {
+                hugePages.advise(os, start, needChunks * chunkBytes);
+            } catch (final RuntimeException ignored) {
+                // Hints are advisory, as in Go: the chunks work without them.
+            }
+            HeapEvents.growth(name, needChunks * chunkBytes, fresh);
         } finally {
             growLock.unlock();
+            gate.exit();
         }
     }
 

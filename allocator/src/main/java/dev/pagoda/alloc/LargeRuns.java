@@ -23,9 +23,11 @@ final class LargeRuns {
     private final Releaser releaser;
     private final HugePageReport hugePages;
     private final ConcurrentHashMap<Long, Run> runs = new ConcurrentHashMap<>();
+    private final CloseGate gate;
 
     LargeRuns(final OsMemory os, final boolean guards, final AddressBudget budget, final Releaser releaser,
-              final HugePageReport hugePages) {
+              final HugePageReport hugePages, final CloseGate gate) {
+        this.gate = gate;
         this.os = os;
         this.hugePages = hugePages;
         this.guards = guards;
@@ -43,15 +45,28 @@ final class LargeRuns {
      * the address-space budget; undoes everything on failure ({@link PagodaOutOfMemoryError} for ENOMEM).
      */
     long allocate(final long bytes, final long alignment) {
-        releaser.reserveReady(bytes);
+        releaser.reserveReady(bytes, true);
         final long total = reservation(bytes, alignment);
+        gate.enter();
+        try {
+            return allocateInside(bytes, alignment, total);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    private long allocateInside(final long bytes, final long alignment, final long total) {
         budget.charge(total);
         long base = 0;
         try {
             base = os.reserveAligned(total, alignment);
             final long address = guards ? base + alignment : base;
             os.map(address, bytes);
-            hugePages.advise(os, address, bytes);
+            try {
+                hugePages.advise(os, address, bytes);
+            } catch (final RuntimeException ignored) {
+                // Hints are advisory, as in Go: the run works without them.
+            }
             os.used(address, bytes);
             runs.put(address, new Run(bytes, base, total));
             return address;
@@ -64,14 +79,28 @@ final class LargeRuns {
         }
     }
 
-    /** Unmaps the run at {@code address}; returns its reservation's size, or -1 if no large run starts there. */
+    /**
+     * Unmaps the run at {@code address}; returns its reservation's size, or -1 if no large run starts there. If the
+     * OS refuses to unmap it, the run stays recorded, live and accounted (a retry may succeed), and the OS layer's
+     * exception propagates.
+     */
     long free(final long address) {
-        final Run run = runs.remove(address);
-        if (run == null) {
-            return -1;
+        gate.enter();
+        try {
+            final Run run = runs.remove(address);
+            if (run == null) {
+                return -1;
+            }
+            try {
+                os.free(run.base, run.total);
+            } catch (final RuntimeException e) {
+                runs.put(address, run);
+                throw e;
+            }
+            return run.total;
+        } finally {
+            gate.exit();
         }
-        os.free(run.base, run.total);
-        return run.total;
     }
 
     /** The usable size of the run at {@code address}, or -1. */
@@ -104,7 +133,7 @@ final class LargeRuns {
         return runs.size();
     }
 
-    /** Unmaps every run (heap close). */
+    /** Unmaps every run (heap close, with the gate shut and nothing inside it). */
     void freeAll() {
         for (final Run r : runs.values()) {
             os.free(r.base, r.total);

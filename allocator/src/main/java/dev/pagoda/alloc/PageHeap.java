@@ -60,8 +60,20 @@ public final class PageHeap implements AutoCloseable {
     private final String name;
     private final HugePageReport hugePages;
     private final Scavenger scavenger;
-    private volatile boolean closed;
+    /** Shut by {@link #close()}: system-call sequences in flight finish first ({@link CloseGate}). */
+    private final CloseGate gate = new CloseGate();
+    /** Pagoda's own reads and writes of the heap's memory, fenced against close ({@link HeapMemory}). */
+    private final HeapMemory memory = new HeapMemory();
+    /** The {@link Heap} this page heap serves, or null: a Heap's page heap refuses what would break the Heap. */
+    private volatile String owner;
+    /** Whether the memory was given back (close, or the owning Heap's last arena closing). */
+    private boolean unmapped;
     private static final AtomicInteger NAMES = new AtomicInteger();
+    /**
+     * The OS-memory layers that back an open heap. A heap's limit, statistics and invariant checks read the layer's
+     * own counters, so a layer serves one heap at a time; a second heap on it is refused.
+     */
+    private static final java.util.Set<OsMemory> IN_USE = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     PageHeap(final PageHeapBuilder b) {
         this.os = b.os() != null ? b.os() : OsMemory.system();
@@ -83,17 +95,25 @@ public final class PageHeap implements AutoCloseable {
             throw new IllegalArgumentException("a simulated OsMemory has no memory behind its addresses: build the "
                     + "heap with zeroing(false)");
         }
+        if (!IN_USE.add(os)) {
+            throw new IllegalArgumentException("this OsMemory already backs an open heap, and a heap's limit, "
+                    + "statistics and checks read its counters: give each heap its own (OsMemory.system() returns "
+                    + "a new one on every call)");
+        }
         this.name = b.name() != null ? b.name() : "heap-" + NAMES.incrementAndGet();
         this.hugePages = HugePageReport.resolve(os, b.hugePages());
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
-        this.releaser = new Releaser(lock, pages, arenas, os, name, pageShift, b.memoryLimit());
+        this.releaser = new Releaser(lock, pages, arenas, os, name, pageShift, b.memoryLimit(), gate);
         releaser.keepHugePages(hugePages.hugePagesInPlay());
-        this.large = new LargeRuns(os, b.guardPages(), budget, releaser, hugePages);
-        this.growth = new HeapGrowth(lock, pages, arenas, os, budget, arenaBytes, chunkBytes, this::checkOpen,
+        this.large = new LargeRuns(os, b.guardPages(), budget, releaser, hugePages, gate);
+        this.growth = new HeapGrowth(lock, pages, arenas, os, budget, arenaBytes, chunkBytes, gate,
                 hugePages, name);
         this.runs = new RunAllocator(lock, pages, arenas, os, budget, releaser, growth, pageShift, b.pageCaches(),
-                this::checkOpen, () -> closed);
+                gate, memory);
         this.caches = runs.caches;
+        if (caches != null) {
+            releaser.flushCaches(caches::flushAll);
+        }
         this.scavenger = new Scavenger(name, lock, pages, arenas, releaser, os, pageShift, b.clock(), b, hugePages);
         if (scavenger.background()) {
             BackgroundScavenger.shared().register(scavenger);
@@ -120,7 +140,8 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocate(final long npages) {
-        return allocate(npages, zeroing);
+        refuseIfOwned("allocate");
+        return allocateRun(npages, zeroing);
     }
 
     /**
@@ -135,6 +156,12 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocate(final long npages, final boolean zeroed) {
+        refuseIfOwned("allocate");
+        return allocateRun(npages, zeroed);
+    }
+
+    /** {@link #allocate(long, boolean)} for the owning {@link Heap}. */
+    long allocateRun(final long npages, final boolean zeroed) {
         if (npages <= 0 || npages > (Long.MAX_VALUE >>> pageShift)) {
             throw new IllegalArgumentException("npages must be between 1 and " + (Long.MAX_VALUE >>> pageShift)
                     + ": npages=" + npages);
@@ -148,10 +175,6 @@ public final class PageHeap implements AutoCloseable {
         }
         return runs.allocate(npages, zeroed);
     }
-
-
-
-
 
     /**
      * Allocates a run of zeroed pages (unless built without zeroing) whose address is a multiple of
@@ -167,11 +190,17 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocateAligned(final long npages, final long alignment) {
+        refuseIfOwned("allocateAligned");
+        return allocateAlignedRun(npages, alignment);
+    }
+
+    /** {@link #allocateAligned} for the owning {@link Heap}. */
+    long allocateAlignedRun(final long npages, final long alignment) {
         if (alignment <= 0 || Long.bitCount(alignment) != 1) {
             throw new IllegalArgumentException("alignment must be a power of two: alignment=" + alignment);
         }
         if (alignment <= pageSize) {
-            return allocate(npages);
+            return allocateRun(npages, zeroing);
         }
         if (npages <= 0 || npages > (Long.MAX_VALUE >>> pageShift)) {
             throw new IllegalArgumentException("npages must be between 1 and " + (Long.MAX_VALUE >>> pageShift)
@@ -192,6 +221,12 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public void free(final long address) {
+        refuseIfOwned("free");
+        freeRun(address);
+    }
+
+    /** {@link #free} for the owning {@link Heap}. */
+    void freeRun(final long address) {
         checkOpen();
         final Arenas.Arena arena = arenas.ofAddress(address);
         if (arena == null) {
@@ -233,8 +268,15 @@ public final class PageHeap implements AutoCloseable {
      * @param address an address returned by {@link #allocate} and not freed since
      * @return the run's length in pages
      * @throws IllegalArgumentException if {@code address} is not the start of a live run of this heap
+     * @throws IllegalStateException    if the heap is closed
      */
     public long pages(final long address) {
+        checkOpen();
+        return runPages(address);
+    }
+
+    /** {@link #pages} without the open check: the owning {@link Heap}'s leak report runs while it closes. */
+    long runPages(final long address) {
         final Arenas.Arena arena = arenas.ofAddress(address);
         if (arena == null) {
             final long bytes = large.size(address);
@@ -307,8 +349,10 @@ public final class PageHeap implements AutoCloseable {
      *
      * @param bytes the new target, positive; {@link Long#MAX_VALUE} for none
      * @throws IllegalArgumentException if {@code bytes} is not positive
+     * @throws IllegalStateException    if the heap is closed
      */
     public void memoryTarget(final long bytes) {
+        checkOpen();
         scavenger.memoryTarget(bytes);
     }
 
@@ -365,8 +409,10 @@ public final class PageHeap implements AutoCloseable {
      *
      * @param bytes the new limit, positive; {@link Long#MAX_VALUE} for none
      * @throws IllegalArgumentException if {@code bytes} is not positive
+     * @throws IllegalStateException    if the heap is closed
      */
     public void memoryLimit(final long bytes) {
+        checkOpen();
         releaser.memoryLimit(bytes);
     }
 
@@ -430,34 +476,90 @@ public final class PageHeap implements AutoCloseable {
     }
 
     /**
-     * Frees every arena and large run: all memory of the heap goes back to the OS at once. Runs still live
-     * become invalid; touching them afterwards faults. Idempotent.
+     * Closes the heap and gives all of its memory back to the OS at once. Calls racing it on other threads either
+     * complete or fail with {@link IllegalStateException}: system calls in flight finish first, and Pagoda's own
+     * accesses to the memory (zeroing) are fenced by a JDK arena handshake, so none of them lands on unmapped
+     * memory. Addresses handed out before are invalid afterwards: touching one is the caller's error and may crash
+     * the process, as with {@code free(3)} followed by a use. Idempotent.
+     *
+     * @throws UnsupportedOperationException if this page heap belongs to a {@link Heap}: close the {@code Heap}
      */
     @Override
     public void close() {
-        growth.lock().lock();
-        try {
-            if (closed) {
+        refuseIfOwned("close");
+        if (stop()) {
+            unmap();
+        }
+    }
+
+    /**
+     * The first half of closing: refuses new work, ends Pagoda's own memory accesses, waits for system calls in
+     * flight, stops the scavenger and destroys the caches. Holds no lock while it waits.
+     *
+     * @return true for the call that stopped the heap
+     */
+    boolean stop() {
+        if (gate.isShut()) {
+            return false;
+        }
+        // The scavenger first: close() waits for a step in progress, whose releases pass the gate.
+        scavenger.close();
+        if (scavenger.background()) {
+            BackgroundScavenger.shared().unregister(scavenger);
+        }
+        if (!gate.close()) {
+            return false;
+        }
+        memory.close();
+        if (caches != null) {
+            caches.close();
+        }
+        return true;
+    }
+
+    /**
+     * The second half of closing: unmaps every arena and large run, once. The owning {@link Heap} calls it when
+     * the last of its open arenas is closed, so no segment of an open arena ever loses its memory.
+     */
+    void unmap() {
+        synchronized (gate) {
+            if (unmapped || !gate.isShut()) {
                 return;
             }
-            scavenger.close();
-            if (scavenger.background()) {
-                BackgroundScavenger.shared().unregister(scavenger);
-            }
-            if (caches != null) {
-                caches.close();
-            }
-            Locks.locked(lock, () -> closed = true);
-            for (final Arenas.Arena a : arenas.all()) {
+            unmapped = true;
+        }
+        try {
+            for (final Arenas.Arena a : Locks.lockedGet(lock, arenas::all)) {
                 os.free(a.base, arenaBytes);
             }
             large.freeAll();
         } finally {
-            growth.lock().unlock();
+            IN_USE.remove(os);
         }
     }
 
+    /** Makes this the page heap of the {@link Heap} named {@code heap}: it refuses what would break that heap. */
+    void ownedBy(final String heap) {
+        this.owner = heap;
+    }
 
+    /** Whether the heap is closed or closing. */
+    boolean isClosed() {
+        return gate.isShut();
+    }
+
+    /** Pagoda's own access to the memory ({@link HeapMemory}). */
+    HeapMemory memory() {
+        return memory;
+    }
+
+    private void refuseIfOwned(final String operation) {
+        final String heap = owner;
+        if (heap != null) {
+            throw new UnsupportedOperationException("this page heap belongs to the Heap '" + heap + "': " + operation
+                    + " through it would break that heap; use the Heap's methods");
+        }
+    }
 
     private static IllegalArgumentException notLive(final long address) {
         return new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not the start of a live "
@@ -465,8 +567,8 @@ public final class PageHeap implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("the heap is closed");
+        if (gate.isShut()) {
+            throw CloseGate.closed();
         }
     }
 }

@@ -26,9 +26,13 @@ final class Releaser {
     private final LongAdder releasedBackground = new LongAdder();
     /** Runs taken out of the allocator and being released right now, packed; guarded by the heap lock. */
     private final java.util.List<Long> inFlight = new java.util.ArrayList<>(2);
+    private final CloseGate gate;
+    /** Returns every thread's page cache to the allocator; a no-op for heaps without caches. */
+    private volatile Runnable flushCaches = () -> { };
 
     Releaser(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
-             final String name, final int pageShift, final long memoryLimit) {
+             final String name, final int pageShift, final long memoryLimit, final CloseGate gate) {
+        this.gate = gate;
         this.lock = lock;
         this.pages = pages;
         this.arenas = arenas;
@@ -57,6 +61,15 @@ final class Releaser {
      * @return the run released, packed as by {@link ScavengeIndex#find}, or -1 if none qualifies
      */
     long releaseOne(final long below, final long maxPages, final boolean force) {
+        gate.enter();
+        try {
+            return releaseOneInside(below, maxPages, force);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    private long releaseOneInside(final long below, final long maxPages, final boolean force) {
         final long run;
         lock.lock();
         try {
@@ -107,12 +120,22 @@ final class Releaser {
         return releasedBytes;
     }
 
+    /** Sets how the limit's path empties the page caches ({@link #reserveReady}). */
+    void flushCaches(final Runnable flush) {
+        this.flushCaches = flush;
+    }
+
     /**
      * Makes sure {@code bytes} more Ready memory stay within the memory limit: if not, releases free resident
-     * pages first (not those held by caches), and fails only if that is not enough. The check and the
-     * allocation are not one atomic step, so threads allocating at once may overshoot by a request each.
+     * pages first; if that is not enough and {@code mayFlushCaches}, returns every thread's page cache to the
+     * allocator and releases again; and fails only if that is still not enough. So an allocation that fits under
+     * the limit succeeds while other threads' caches hold free pages. The check and the allocation are not one
+     * atomic step, so threads allocating at once may overshoot by a request each.
+     *
+     * @param mayFlushCaches false when the caller holds a page cache's monitor: flushing takes every cache's
+     *                       monitor, and a thread holding one must not wait for another (no lock-order cycle)
      */
-    void reserveReady(final long bytes) {
+    void reserveReady(final long bytes, final boolean mayFlushCaches) {
         final long limit = memoryLimit;
         if (limit == Long.MAX_VALUE) {
             return;
@@ -121,8 +144,13 @@ final class Releaser {
         if (bytes <= limit - ready) {
             return;
         }
-        final long releasedNow = releaseForced(bytes - (limit - ready));
+        long releasedNow = releaseForced(bytes - (limit - ready));
         ready = os.stats().readyBytes();
+        if (bytes > limit - ready && mayFlushCaches) {
+            flushCaches.run();
+            releasedNow += releaseForced(bytes - (limit - ready));
+            ready = os.stats().readyBytes();
+        }
         final boolean fits = bytes <= limit - ready;
         HeapEvents.limitReached(name, bytes, limit, ready, releasedNow, !fits);
         if (!fits) {

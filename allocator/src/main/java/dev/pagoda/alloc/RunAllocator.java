@@ -5,7 +5,6 @@ import dev.pagoda.os.OsMemory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -27,14 +26,14 @@ final class RunAllocator {
     private final HeapGrowth growth;
     private final int pageShift;
     private final boolean releasedReadsZero;
-    private final Runnable checkOpen;
-    private final BooleanSupplier closed;
+    private final CloseGate gate;
+    private final HeapMemory memory;
     /** The per-thread page caches, or null when the heap was built without them. */
     final PageCaches caches;
 
     RunAllocator(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
                  final AddressBudget budget, final Releaser releaser, final HeapGrowth growth, final int pageShift,
-                 final boolean withCaches, final Runnable checkOpen, final BooleanSupplier closed) {
+                 final boolean withCaches, final CloseGate gate, final HeapMemory memory) {
         this.lock = lock;
         this.pages = pages;
         this.arenas = arenas;
@@ -44,8 +43,8 @@ final class RunAllocator {
         this.growth = growth;
         this.pageShift = pageShift;
         this.releasedReadsZero = !os.needZeroAfterUnused();
-        this.checkOpen = checkOpen;
-        this.closed = closed;
+        this.gate = gate;
+        this.memory = memory;
         this.caches = withCaches ? new PageCaches(releasedReadsZero, this::flushUnderLock) : null;
     }
 
@@ -67,7 +66,7 @@ final class RunAllocator {
                 if (page >= 0) {
                     final long address = recordRun(page, npages);
                     if (zeroed) {
-                        Zero.zero(address, npages << pageShift); // a kept run was used: it is dirty
+                        memory.zero(address, npages << pageShift); // a kept run was used: it is dirty
                     }
                     return address;
                 }
@@ -86,19 +85,18 @@ final class RunAllocator {
         final boolean zero;
         synchronized (cache) {
             long p = cache.allocAligned(npages, alignPages);
-            if (p < 0) {
-                refill(cache, Math.min(Long.SIZE, npages + alignPages - 1));
+            if (p < 0 && refill(cache, Math.min(Long.SIZE, npages + alignPages - 1))) {
                 p = cache.allocAligned(npages, alignPages);
-                if (p < 0) {
-                    return 0;
-                }
             }
             page = p;
-            zero = cache.lastZeroed();
+            zero = p >= 0 && cache.lastZeroed();
+        }
+        if (page < 0) {
+            return 0;
         }
         final long address = recordRun(page, npages);
         if (zeroed && !zero) {
-            Zero.zero(address, (long) npages << pageShift);
+            memory.zero(address, (long) npages << pageShift);
         }
         return address;
     }
@@ -108,34 +106,38 @@ final class RunAllocator {
         final boolean zero;
         synchronized (cache) {
             long p = cache.alloc(npages);
-            if (p < 0) {
-                refill(cache, npages);
+            if (p < 0 && refill(cache, npages)) {
                 p = cache.alloc(npages);
-                if (p < 0) {
-                    // The first fit straddles two 64-page groups: a cache cannot hold it.
-                    return allocateDirect(npages, zeroed);
-                }
             }
             page = p;
-            zero = cache.lastZeroed();
+            zero = p >= 0 && cache.lastZeroed();
+        }
+        if (page < 0) {
+            // The first fit straddles two 64-page groups, which a cache cannot hold, or the memory limit has no
+            // room for a whole group: take just the run, with no cache's monitor held (the limit's path may flush
+            // every cache).
+            return allocateDirect(npages, zeroed);
         }
         final long address = recordRun(page, npages);
         if (zeroed && !zero) {
-            Zero.zero(address, (long) npages << pageShift);
+            memory.zero(address, (long) npages << pageShift);
         }
         return address;
     }
 
     /**
      * Gives the cache's leftovers back and takes the 64-page group holding the first free run of {@code npages},
-     * growing the heap if there is none;
-     * then makes the group's released pages Ready, outside the heap lock. Called with the cache's monitor held.
+     * growing the heap if there is none; then makes the group's released pages Ready, outside the heap lock.
+     * Called with the cache's monitor held.
+     *
+     * @return false, with the group given back, if the memory limit has no room for the group's released pages
+     *         even after releasing free pages: the caller then takes just the run it needs from the allocator
      */
-    private void refill(final PageCache cache, final int npages) {
+    private boolean refill(final PageCache cache, final int npages) {
         while (true) {
             lock.lock();
             try {
-                checkOpen.run();
+                checkOpen();
                 pages.flush(cache);
                 if (pages.allocToCache(cache, npages)) {
                     final Arenas.Arena arena = arenas.ofPage(cache.base());
@@ -152,28 +154,36 @@ final class RunAllocator {
             growth.grow(npages);
         }
         final long releasedBytes = (long) Long.bitCount(cache.releasedMask()) << pageShift;
-        if (releasedBytes > 0) {
-            try {
-                releaser.reserveReady(releasedBytes);
-            } catch (final PagodaOutOfMemoryError e) {
-                flushUnderLock(cache);
-                throw e;
-            }
+        if (releasedBytes == 0) {
+            return true;
         }
-        for (long m = cache.releasedMask(); m != 0; ) {
-            final int from = Long.numberOfTrailingZeros(m);
-            final int n = Long.numberOfTrailingZeros(~(m >>> from));
-            final long bytes = (long) n << pageShift;
-            try {
-                os.used(arenas.addressOf(cache.base() + from), bytes);
-            } catch (final RuntimeException e) {
-                // Give the group back; the pages still released keep their marks, as the OS layer has them.
-                flushUnderLock(cache);
-                throw budget.outOfMemory(bytes, e);
-            }
-            cache.markUsed(Bitmaps.mask(from, n));
-            m &= ~Bitmaps.mask(from, n);
+        try {
+            // No flush of other caches here: this thread holds its own cache's monitor.
+            releaser.reserveReady(releasedBytes, false);
+        } catch (final PagodaOutOfMemoryError e) {
+            flushUnderLock(cache);
+            return false;
         }
+        gate.enter();
+        try {
+            for (long m = cache.releasedMask(); m != 0; ) {
+                final int from = Long.numberOfTrailingZeros(m);
+                final int n = Long.numberOfTrailingZeros(~(m >>> from));
+                final long bytes = (long) n << pageShift;
+                try {
+                    os.used(arenas.addressOf(cache.base() + from), bytes);
+                } catch (final RuntimeException e) {
+                    // Give the group back; the pages still released keep their marks, as the OS layer has them.
+                    flushUnderLock(cache);
+                    throw budget.outOfMemory(bytes, e);
+                }
+                cache.markUsed(Bitmaps.mask(from, n));
+                m &= ~Bitmaps.mask(from, n);
+            }
+        } finally {
+            gate.exit();
+        }
+        return true;
     }
 
     private long allocateDirect(final long npages, final boolean zeroed) {
@@ -183,7 +193,7 @@ final class RunAllocator {
         while (true) {
             lock.lock();
             try {
-                checkOpen.run();
+                checkOpen();
                 page = pages.find(npages);
                 if (page >= 0) {
                     wasReleased = pages.allocRange(page, npages);
@@ -202,20 +212,23 @@ final class RunAllocator {
         final long bytes = npages << pageShift;
         if (wasReleased > 0) {
             try {
-                releaser.reserveReady(wasReleased << pageShift);
+                releaser.reserveReady(wasReleased << pageShift, true);
             } catch (final PagodaOutOfMemoryError e) {
                 undoDirect(page, address, npages);
                 throw e;
             }
+            gate.enter();
             try {
                 os.used(address, bytes);
             } catch (final RuntimeException e) {
                 undoDirect(page, address, npages);
                 throw budget.outOfMemory(bytes, e);
+            } finally {
+                gate.exit();
             }
         }
         if (zeroed && !known) {
-            Zero.zero(address, bytes);
+            memory.zero(address, bytes);
         }
         return address;
     }
@@ -238,7 +251,7 @@ final class RunAllocator {
     void flushUnderLock(final PageCache cache) {
         lock.lock();
         try {
-            if (!closed.getAsBoolean()) {
+            if (!gate.isShut()) {
                 pages.flush(cache);
                 final RunStash stash = cache.stash;
                 for (int i = 0; i < stash.count(); i++) {
@@ -288,6 +301,12 @@ final class RunAllocator {
             lock.unlock();
         }
         return result;
+    }
+
+    private void checkOpen() {
+        if (gate.isShut()) {
+            throw CloseGate.closed();
+        }
     }
 
     long recordRun(final long page, final long npages) {

@@ -117,6 +117,30 @@
  * {@link dev.pagoda.alloc.Heap#newArena()} wraps all this in a
  * {@link java.lang.foreign.Arena} whose segments the JDK itself invalidates when it is closed.
  *
+ * <h2>Closing, and what races it</h2>
+ * A user may close a heap while other threads are inside it, and may close a heap and its arenas in any order.
+ * Three mechanisms make every such order safe for code that uses the heap only through its API and segments:
+ * <ul>
+ *   <li><b>The close gate</b> ({@code CloseGate}). Every sequence of system calls on the heap's ranges, with the
+ *   bookkeeping that records its result (growth, a release, making a cache's pages Ready, a large run's reserve or
+ *   unmap), passes a counter. {@code close()} shuts it, then waits, holding no lock, until every sequence inside has
+ *   left: it never unmaps a range under an {@code madvise} in flight, never meets a range the OS layer marks busy,
+ *   and never misses a range a racing thread reserved. Sequences that arrive later fail with
+ *   {@link java.lang.IllegalStateException}. The allocation fast paths make no system call and never pass it.</li>
+ *   <li><b>Fenced memory access</b> ({@code HeapMemory}). Pagoda's own reads and writes of the memory (zeroing,
+ *   {@code reallocate}'s copy, debug mode's poison) go through a segment scoped to a shared JDK arena that
+ *   {@code close()} closes before it unmaps: the JDK's handshake guarantees no thread is inside such an access
+ *   afterwards, and a thread caught in the middle gets {@link java.lang.IllegalStateException} instead of a write to
+ *   unmapped memory.</li>
+ *   <li><b>Arenas keep the memory.</b> {@link dev.pagoda.alloc.Heap#newArena()} and
+ *   {@link dev.pagoda.alloc.Heap#newSharedArena()} are counted; the heap unmaps its memory only when it is closed
+ *   and its last arena is gone (closed, or unreachable and cleaned), so a segment of an open arena always has its
+ *   memory, and fails with the JDK's own exception once its arena is closed.</li>
+ * </ul>
+ * Raw addresses are the caller's to stop using after {@code free} or {@code close}, as with {@code malloc}.
+ * Closing takes no lock while it waits, so it adds no edge to the lock order, which is, outermost first: the
+ * scavenger's monitor (its steps, and close waiting for one), a page cache's lock, the grow lock, the heap lock.
+ *
  * <h2>Invariants</h2>
  * With {@code G} grown pages, {@code U} pages in live runs, {@code C} pages in caches (groups and kept runs), {@code F} free resident
  * and {@code R} released pages, and {@code L} bytes of large runs, at every moment the heap lock is free:
