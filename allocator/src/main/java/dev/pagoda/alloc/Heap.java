@@ -317,7 +317,9 @@ public final class Heap implements AutoCloseable {
 
     /**
      * Resizes an allocation: returns {@code address} itself if the new size fits where it is, else a new
-     * allocation holding the old contents (the rest zeroed), after freeing the old one.
+     * allocation holding the old contents, after freeing the old one. Beyond the old usable size the new
+     * allocation reads as zero on a zeroing heap (the default); on a heap built with {@code zeroing(false)} those
+     * bytes hold whatever the memory held before, as with {@code realloc}.
      *
      * @param address an address returned by {@link #allocate} and not freed since
      * @param newSize the bytes wanted, at least 1
