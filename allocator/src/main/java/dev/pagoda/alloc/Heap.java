@@ -172,16 +172,16 @@ public final class Heap implements AutoCloseable {
                 span = refill(cache, c);
                 i = span.allocate();
             }
-            cache.allocs[c]++;
-            cache.rounding[c] += span.size - requested;
             final boolean fresh = i >= span.freshIndex;
             if (fresh) {
                 span.freshIndex = i + 1;
             }
             final long address = span.base + (long) i * span.size;
             if (debug != null && !fresh) {
-                debug.checkPoison(span, i, address);
+                debug.checkPoison(span, i, address); // throws on a write after free, quarantining the object
             }
+            cache.allocs[c]++;
+            cache.rounding[c] += span.size - requested;
             if (zeroing && !fresh) {
                 Zero.zero(address, span.size);
             }
@@ -269,6 +269,7 @@ public final class Heap implements AutoCloseable {
         }
         final int i = span.indexOf(address);
         if (debug != null) {
+            debug.refuseQuarantined(address);
             if (!span.isLive(i)) {
                 throw Span.notLive(address);
             }
@@ -309,6 +310,9 @@ public final class Heap implements AutoCloseable {
             return pages.pages(address) * pageSize;
         }
         final int i = span.indexOf(address);
+        if (debug != null) {
+            debug.refuseQuarantined(address);
+        }
         if (!span.isLive(i)) {
             throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation");
         }

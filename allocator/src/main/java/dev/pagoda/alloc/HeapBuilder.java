@@ -80,7 +80,9 @@ public final class HeapBuilder {
 
     /**
      * Debug mode, off by default: freed small objects are filled with a poison pattern that is checked when the
-     * object is handed out again (a write after free then throws {@link IllegalStateException} naming the object);
+     * object is handed out again (a write after free then throws {@link IllegalStateException} naming the object,
+     * once: the object is quarantined, never handed out again nor counted as live, and later allocations of its
+     * size get other objects);
      * runs larger than an arena get guard pages that fault on access; every allocation records the stack that
      * made it ({@link Heap#liveAllocations()}), and closing the heap with allocations still live logs a leak
      * report (to the {@link System.Logger} {@code dev.pagoda.alloc}, level WARNING). Costs a stack trace per
