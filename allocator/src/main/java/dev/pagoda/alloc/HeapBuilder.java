@@ -18,7 +18,8 @@ public final class HeapBuilder {
     /**
      * The OS-memory layer to build on; {@link OsMemory#system()} by default.
      *
-     * @param os the layer; a simulated one needs {@code zeroing(false)} and its addresses must not be touched
+     * @param os the layer; a simulated one needs {@code zeroing(false)}, no debug mode, and its addresses must not
+     *           be touched
      * @return this builder
      */
     public HeapBuilder os(final OsMemory os) {
@@ -88,7 +89,7 @@ public final class HeapBuilder {
      * report (to the {@link System.Logger} {@code dev.pagoda.alloc}, level WARNING). Costs a stack trace per
      * allocation and a fill and a check per small object: for tests and debugging only.
      *
-     * @param on true for debug mode
+     * @param on true for debug mode; refused at {@link #build()} over a simulated OS, which has no memory to poison
      * @return this builder
      */
     public HeapBuilder debug(final boolean on) {
@@ -171,9 +172,18 @@ public final class HeapBuilder {
      * Creates the heap. Nothing is reserved until the first allocation.
      *
      * @return the heap
-     * @throws IllegalArgumentException if zeroing is asked of a simulated OS
+     * @throws IllegalArgumentException if the address-space budget is smaller than one arena (no allocation could
+     *                                  ever succeed), if the arena is smaller than a chunk of 512 pages, or if
+     *                                  zeroing or debug mode is asked of a simulated OS (both write to memory it
+     *                                  does not have)
      */
     public Heap build() {
+        pages.checkCombination();
+        final OsMemory os = pages.os();
+        if (debug && os != null && "simulated".equals(os.port())) {
+            throw new IllegalArgumentException("debug mode poisons and checks freed memory, and a simulated OsMemory "
+                    + "has no memory behind its addresses: build a heap over a simulated OS without it: debug=true");
+        }
         return new Heap(this);
     }
 

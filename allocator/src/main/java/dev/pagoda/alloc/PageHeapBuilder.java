@@ -225,10 +225,25 @@ public final class PageHeapBuilder {
      *
      * @return the heap
      * @throws IllegalArgumentException if the page size is below the OS page size, the arena is smaller
-     *                                  than a chunk, or zeroing is asked of a simulated OS
+     *                                  than a chunk, the address-space budget is smaller than one arena (no
+     *                                  allocation could ever succeed), or zeroing is asked of a simulated OS
      */
     public PageHeap build() {
+        checkCombination();
         return new PageHeap(this);
+    }
+
+    /**
+     * Refuses settings that are each valid but together leave the heap unable to allocate anything.
+     *
+     * @throws IllegalArgumentException naming the values and the rule
+     */
+    void checkCombination() {
+        if (budget < arenaBytes) {
+            throw new IllegalArgumentException("addressSpaceBudget must be at least arenaBytes, or the heap can "
+                    + "never reserve an arena and every allocation fails: addressSpaceBudget=" + budget
+                    + ", arenaBytes=" + arenaBytes);
+        }
     }
 
 
