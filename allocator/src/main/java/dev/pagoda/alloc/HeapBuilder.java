@@ -28,9 +28,10 @@ public final class HeapBuilder {
     }
 
     /**
-     * The size of the arenas the heap reserves as it grows.
+     * The size of the arenas the heap reserves as it grows. An arena holds at least one chunk of 512 pages: 4 MiB
+     * with 8 KiB pages, 8 MiB where the OS page is 16 KiB, 32 MiB where it is 64 KiB (checked at {@link #build()}).
      *
-     * @param bytes a power of two of at least 4 MiB; 64 MiB by default
+     * @param bytes a power of two of at least 4 MiB and at least a chunk; 64 MiB by default
      * @return this builder
      * @throws IllegalArgumentException if not a power of two of at least 4 MiB
      */

@@ -24,7 +24,8 @@ class BuilderTest {
     private static void refused(final Executable build, final String... parts) {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build);
         for (final String part : parts) {
-            assertTrue(e.getMessage().contains(part), () -> "message \"" + e.getMessage() + "\" lacks \"" + part + "\"");
+            assertTrue(e.getMessage().contains(part),
+                    () -> "message \"" + e.getMessage() + "\" lacks \"" + part + "\"");
         }
     }
 
@@ -53,5 +54,22 @@ class BuilderTest {
         // crash the JVM at the first free, so the heap is refused before it exists.
         refused(() -> Heap.builder().os(simulated(4096)).zeroing(false).jmx(false).debug(true).build(),
                 "debug=true", "simulated");
+    }
+
+    @Test
+    void shouldDefaultThePageSizeToTheOsPageWhereThatIsLarger() {
+        for (final long osPage : new long[] {4096, 8192, 16384, 65536}) {
+            try (PageHeap heap = PageHeap.builder().os(simulated(osPage)).zeroing(false).backgroundScavenger(false)
+                    .build()) {
+                assertEquals(Math.max(8192, osPage), heap.pageSize(), "OS page " + osPage);
+                heap.free(heap.allocate(1));
+            }
+        }
+        try (PageHeap heap = PageHeap.builder().os(simulated(4096)).zeroing(false).backgroundScavenger(false)
+                .pageSize(4096).build()) {
+            assertEquals(4096, heap.pageSize(), "a page size set explicitly is kept");
+        }
+        refused(() -> PageHeap.builder().os(simulated(16384)).zeroing(false).pageSize(8192).build(),
+                "pageSize=8192", "16384");
     }
 }
