@@ -75,7 +75,9 @@
  *   <li><b>Huge pages</b> ({@link dev.pagoda.alloc.HugePagePolicy}). Leave them to the system, prefer them
  *   ({@code MADV_HUGEPAGE} on every chunk as it is mapped), forbid them ({@code MADV_NOHUGEPAGE}), or have the
  *   scavenger collapse densely used chunks ({@code MADV_COLLAPSE}, off every lock, once per chunk until pages of
- *   it are released). {@link dev.pagoda.alloc.PageHeap#hugePages()} says which policy is in force and why.</li>
+ *   it are released). {@link dev.pagoda.alloc.PageHeap#hugePages()} says which policy is in force and why. As
+ *   in Go, huge pages above 4 MiB (the 32 and 512 MiB ones of arm64 kernels with 16 and 64 KiB pages) count as
+ *   none: no {@code MADV_HUGEPAGE}, no collapse, no protection from the scavenger.</li>
  *   <li><b>Observability.</b> {@link dev.pagoda.alloc.ScavengerStats} (released in the background and on demand,
  *   work time, cycles); {@link dev.pagoda.alloc.HeapResidency}, measured by {@code mincore} and {@code smaps};
  *   JFR events {@code dev.pagoda.ScavengerCycle}, {@code dev.pagoda.MemoryLimitReached} and
