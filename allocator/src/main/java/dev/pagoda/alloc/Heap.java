@@ -71,10 +71,6 @@ public final class Heap implements AutoCloseable {
     Heap(final HeapBuilder b) {
         final OsMemory os = b.pages().os() != null ? b.pages().os() : OsMemory.system();
         this.simulated = "simulated".equals(os.port());
-        if (b.debug() && simulated) {
-            throw new IllegalArgumentException("debug mode poisons and checks freed memory, and a simulated OsMemory "
-                    + "has no memory behind its addresses: build the heap without debug(true)");
-        }
         // 8 KiB pages, the size classes' tuning, unless the OS pages are larger (16 KiB on Apple silicon).
         this.pages = b.pages().os(os).pageSize(Math.max(8192, os.pageSize())).build();
         this.pageSize = pages.pageSize();
@@ -194,16 +190,16 @@ public final class Heap implements AutoCloseable {
                 span = refill(cache, c);
                 i = span.allocate();
             }
-            cache.allocs[c]++;
-            cache.rounding[c] += span.size - requested;
             final boolean fresh = i >= span.freshIndex;
             if (fresh) {
                 span.freshIndex = i + 1;
             }
             final long address = span.base + (long) i * span.size;
             if (debug != null && !fresh) {
-                debug.checkPoison(span, i, address);
+                debug.checkPoison(span, i, address); // throws on a write after free, quarantining the object
             }
+            cache.allocs[c]++;
+            cache.rounding[c] += span.size - requested;
             if (zeroing && !fresh) {
                 memory.zero(address, span.size);
             }
@@ -291,6 +287,7 @@ public final class Heap implements AutoCloseable {
         }
         final int i = span.indexOf(address);
         if (debug != null) {
+            debug.refuseQuarantined(address);
             if (!span.isLive(i)) {
                 throw Span.notLive(address);
             }
@@ -338,6 +335,9 @@ public final class Heap implements AutoCloseable {
             return pages.runPages(address) * pageSize;
         }
         final int i = span.indexOf(address);
+        if (debug != null) {
+            debug.refuseQuarantined(address);
+        }
         if (!span.isLive(i)) {
             throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation");
         }
@@ -346,8 +346,9 @@ public final class Heap implements AutoCloseable {
 
     /**
      * Resizes an allocation: returns {@code address} itself if the new size fits where it is, else a new
-     * allocation holding the old contents, after freeing the old one. On a zeroing heap the bytes past the old
-     * contents read as zero; on a heap built with {@code zeroing(false)} they hold whatever the memory held.
+     * allocation holding the old contents, after freeing the old one. Beyond the old usable size the new
+     * allocation reads as zero on a zeroing heap (the default); on a heap built with {@code zeroing(false)} those
+     * bytes hold whatever the memory held before, as with {@code realloc}.
      *
      * @param address an address returned by {@link #allocate} and not freed since
      * @param newSize the bytes wanted, at least 1

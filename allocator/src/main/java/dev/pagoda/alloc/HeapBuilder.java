@@ -18,7 +18,8 @@ public final class HeapBuilder {
     /**
      * The OS-memory layer to build on; {@link OsMemory#system()} by default.
      *
-     * @param os the layer; a simulated one needs {@code zeroing(false)} and its addresses must not be touched
+     * @param os the layer; a simulated one needs {@code zeroing(false)}, no debug mode, and its addresses must not
+     *           be touched
      * @return this builder
      */
     public HeapBuilder os(final OsMemory os) {
@@ -27,9 +28,10 @@ public final class HeapBuilder {
     }
 
     /**
-     * The size of the arenas the heap reserves as it grows.
+     * The size of the arenas the heap reserves as it grows. An arena holds at least one chunk of 512 pages: 4 MiB
+     * with 8 KiB pages, 8 MiB where the OS page is 16 KiB, 32 MiB where it is 64 KiB (checked at {@link #build()}).
      *
-     * @param bytes a power of two of at least 4 MiB; 64 MiB by default
+     * @param bytes a power of two of at least 4 MiB and at least a chunk; 64 MiB by default
      * @return this builder
      * @throws IllegalArgumentException if not a power of two of at least 4 MiB
      */
@@ -80,13 +82,15 @@ public final class HeapBuilder {
 
     /**
      * Debug mode, off by default: freed small objects are filled with a poison pattern that is checked when the
-     * object is handed out again (a write after free then throws {@link IllegalStateException} naming the object);
+     * object is handed out again (a write after free then throws {@link IllegalStateException} naming the object,
+     * once: the object is quarantined, never handed out again nor counted as live, and later allocations of its
+     * size get other objects);
      * runs larger than an arena get guard pages that fault on access; every allocation records the stack that
      * made it ({@link Heap#liveAllocations()}), and closing the heap with allocations still live logs a leak
      * report (to the {@link System.Logger} {@code dev.pagoda.alloc}, level WARNING). Costs a stack trace per
      * allocation and a fill and a check per small object: for tests and debugging only.
      *
-     * @param on true for debug mode
+     * @param on true for debug mode; refused at {@link #build()} over a simulated OS, which has no memory to poison
      * @return this builder
      */
     public HeapBuilder debug(final boolean on) {
@@ -169,9 +173,18 @@ public final class HeapBuilder {
      * Creates the heap. Nothing is reserved until the first allocation.
      *
      * @return the heap
-     * @throws IllegalArgumentException if zeroing is asked of a simulated OS
+     * @throws IllegalArgumentException if the address-space budget is smaller than one arena (no allocation could
+     *                                  ever succeed), if the arena is smaller than a chunk of 512 pages, or if
+     *                                  zeroing or debug mode is asked of a simulated OS (both write to memory it
+     *                                  does not have)
      */
     public Heap build() {
+        pages.checkCombination();
+        final OsMemory os = pages.os();
+        if (debug && os != null && "simulated".equals(os.port())) {
+            throw new IllegalArgumentException("debug mode poisons and checks freed memory, and a simulated OsMemory "
+                    + "has no memory behind its addresses: build a heap over a simulated OS without it: debug=true");
+        }
         return new Heap(this);
     }
 

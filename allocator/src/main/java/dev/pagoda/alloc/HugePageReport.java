@@ -11,15 +11,24 @@ import java.util.Objects;
  *
  * @param requested       the policy the heap was built with
  * @param inForce         the policy applied: {@code requested}, or {@link HugePagePolicy#SYSTEM} when the system
- *                        cannot honour it
+ *                        cannot honour it or its huge pages are larger than the heap acts on (4 MiB, as Go)
  * @param hugePagesInPlay whether the heap's memory is expected to be backed by huge pages, so the scavenger
  *                        never splits a huge page that is mostly in use: {@link HugePagePolicy#PREFER} or
  *                        {@link HugePagePolicy#COLLAPSE} in force, or {@link HugePagePolicy#SYSTEM} under THP
- *                        {@code always}
+ *                        {@code always}; never when the OS's huge page is above {@value #MAX_HUGE_PAGE_SIZE}
+ *                        bytes
  * @param reason          one sentence on why this policy is in force, naming the system facts it rests on
  */
 public record HugePageReport(HugePagePolicy requested, HugePagePolicy inForce, boolean hugePagesInPlay,
                              String reason) {
+    /**
+     * The largest huge page a heap acts on, 4 MiB: Go's {@code maxPhysHugePageSize} (its page allocator's chunk).
+     * Larger huge pages (32 MiB on arm64 kernels with 16 KiB pages, 512 MiB with 64 KiB pages) are treated as
+     * none, as Go's runtime treats them: no {@code MADV_HUGEPAGE}, no {@code MADV_COLLAPSE}, and no protection of
+     * huge pages from the scavenger, which could not keep a 512 MiB page whole anyway.
+     */
+    static final long MAX_HUGE_PAGE_SIZE = 4L << 20;
+
     /**
      * Checks the components.
      *
@@ -44,9 +53,21 @@ public record HugePageReport(HugePagePolicy requested, HugePagePolicy inForce, b
     static HugePageReport resolve(final OsMemory os, final HugePagePolicy requested) {
         Objects.requireNonNull(requested, "hugePages");
         final boolean inPlay = requested == HugePagePolicy.PREFER || requested == HugePagePolicy.COLLAPSE;
-        if (os.hugePageSize() == 0) {
+        final long hugePageSize = os.hugePageSize();
+        if (hugePageSize == 0) {
             return new HugePageReport(requested, HugePagePolicy.SYSTEM, false,
                     "the " + os.port() + " OS layer has no transparent huge pages (huge page size 0)");
+        }
+        if (hugePageSize > MAX_HUGE_PAGE_SIZE) {
+            // Go's mallocinit sets physHugePageSize to 0 above maxPhysHugePageSize; sysNoHugePage still advises.
+            final String size = "the OS's huge pages are " + (hugePageSize >> 20) + " MiB, above the "
+                    + (MAX_HUGE_PAGE_SIZE >> 20) + " MiB a heap acts on (as Go's runtime): ";
+            return requested == HugePagePolicy.FORBID
+                    ? new HugePageReport(requested, requested, false,
+                            size + "no huge-page handling, but every chunk is still advised MADV_NOHUGEPAGE")
+                    : new HugePageReport(requested, HugePagePolicy.SYSTEM, false,
+                            size + "the heap works as if there were none (no MADV_HUGEPAGE, no MADV_COLLAPSE, and "
+                                    + "the scavenger does not keep huge pages whole)");
         }
         if (!"linux".equals(os.port())) {
             return new HugePageReport(requested, requested, inPlay,

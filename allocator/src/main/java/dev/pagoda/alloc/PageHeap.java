@@ -121,7 +121,7 @@ public final class PageHeap implements AutoCloseable {
     }
 
     /**
-     * A builder with the defaults: the OS port for this system, 8 KiB pages, 64 MiB arenas, a 256 GiB
+     * A builder with the defaults: the OS port for this system, 8 KiB pages (or the OS page where larger), 64 MiB arenas, a 256 GiB
      * address-space budget, zeroing on, per-thread page caches on.
      *
      * @return a new builder

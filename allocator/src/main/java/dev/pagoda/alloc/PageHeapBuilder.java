@@ -2,6 +2,7 @@ package dev.pagoda.alloc;
 
 import dev.pagoda.os.Clock;
 import dev.pagoda.os.OsMemory;
+import dev.pagoda.os.Platform;
 
 import java.util.Objects;
 
@@ -10,8 +11,12 @@ import java.util.Objects;
  * once; {@link #build()} checks the combination against the OS layer.
  */
 public final class PageHeapBuilder {
+    /** The default page size where the OS page is not larger: Go's, and what the size classes are tuned for. */
+    private static final long DEFAULT_PAGE_SIZE = 8192;
+
     private OsMemory os;
-    private long pageSize = 8192;
+    /** The page size set by {@link #pageSize(long)}, or 0 for the default, which follows the OS. */
+    private long pageSize;
     private long arenaBytes = 64L << 20;
     private long budget = 256L << 30;
     private boolean zeroing = true;
@@ -42,7 +47,8 @@ public final class PageHeapBuilder {
     /**
      * The page size: a power of two, at least the OS page size (checked at build).
      *
-     * @param bytes the page size; 8 KiB by default
+     * @param bytes the page size; by default 8 KiB, or the OS page size where that is larger (16 KiB on Apple
+     *              silicon, 16 or 64 KiB on some arm64 Linux kernels)
      * @return this builder
      * @throws IllegalArgumentException if not a power of two from 4096 to 1 GiB
      */
@@ -225,10 +231,25 @@ public final class PageHeapBuilder {
      *
      * @return the heap
      * @throws IllegalArgumentException if the page size is below the OS page size, the arena is smaller
-     *                                  than a chunk, or zeroing is asked of a simulated OS
+     *                                  than a chunk, the address-space budget is smaller than one arena (no
+     *                                  allocation could ever succeed), or zeroing is asked of a simulated OS
      */
     public PageHeap build() {
+        checkCombination();
         return new PageHeap(this);
+    }
+
+    /**
+     * Refuses settings that are each valid but together leave the heap unable to allocate anything.
+     *
+     * @throws IllegalArgumentException naming the values and the rule
+     */
+    void checkCombination() {
+        if (budget < arenaBytes) {
+            throw new IllegalArgumentException("addressSpaceBudget must be at least arenaBytes, or the heap can "
+                    + "never reserve an arena and every allocation fails: addressSpaceBudget=" + budget
+                    + ", arenaBytes=" + arenaBytes);
+        }
     }
 
 
@@ -236,8 +257,15 @@ public final class PageHeapBuilder {
         return os;
     }
 
+    /**
+     * The page size the heap uses: the one set, or max(8 KiB, the OS page). Without an OS set, the heap runs on
+     * {@link OsMemory#system()}, whose page is the platform's.
+     */
     long pageSize() {
-        return pageSize;
+        if (pageSize != 0) {
+            return pageSize;
+        }
+        return Math.max(DEFAULT_PAGE_SIZE, os != null ? os.pageSize() : Platform.current().pageSize());
     }
 
     long arenaBytes() {

@@ -40,7 +40,9 @@ final class Releaser {
         this.name = name;
         this.pageShift = pageShift;
         this.memoryLimit = memoryLimit;
-        final long huge = os.hugePageSize() >>> pageShift;
+        // Huge pages above Go's 4 MiB cap count as none (HugePageReport): blocks of half a chunk then.
+        final long hugeBytes = os.hugePageSize() <= HugePageReport.MAX_HUGE_PAGE_SIZE ? os.hugePageSize() : 0;
+        final long huge = hugeBytes >>> pageShift;
         this.blockPages = (int) Math.max(64, Math.min(PageAlloc.CHUNK_PAGES,
                 huge > 0 && Long.bitCount(huge) == 1 ? huge : PageAlloc.CHUNK_PAGES / 2));
     }

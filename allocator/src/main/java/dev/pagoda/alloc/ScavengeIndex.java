@@ -16,13 +16,16 @@ import java.util.Arrays;
  *
  * <p><b>Order.</b> Candidates are searched from a page downward, so the scavenger releases the highest addresses
  * first and the bottom of the heap, where first-fit allocation lands, stays resident. The search works in
- * blocks of a huge page (2 MiB at 8 KiB pages; a quarter chunk when the OS has no huge pages): a candidate never
- * crosses a block, so a block that is wholly free is released as one huge page, and with huge pages in play a
- * block that is at least half allocated is skipped by the background scavenger, so a resident huge page that is
- * mostly in use is never split. The background scavenger also passes over free runs shorter than
- * {@value #MIN_BACKGROUND_PAGES} pages (64 KiB at 8 KiB pages): each release costs a system call and a TLB
- * shootdown whatever its length, so holes of a page or two between live runs would spend the CPU budget for
- * little memory (here 1-2 ms per MiB against 0.2-0.4 ms for long runs), and they are the first to be reused.
+ * blocks of a huge page, at most a chunk (2 MiB with 2 MiB huge pages; half a chunk when the OS has no huge
+ * pages): a candidate never crosses a block, so a block that is wholly free is released as one huge page, and
+ * with huge pages in play a block that is at least half allocated is skipped by the background scavenger, so a
+ * resident huge page that is mostly in use is never split. Huge pages above 4 MiB are never in play
+ * ({@link HugePageReport#MAX_HUGE_PAGE_SIZE}, as in Go): a block of a chunk cannot keep a 32 or 512 MiB page
+ * whole, and skipping every half-used chunk would only keep memory from going back. The background scavenger
+ * also passes over free runs shorter than {@value #MIN_BACKGROUND_PAGES} pages (64 KiB at 8 KiB pages): each
+ * release costs a system call and a TLB shootdown whatever its length, so holes of a page or two between live
+ * runs would spend the CPU budget for little memory (here 1-2 ms per MiB against 0.2-0.4 ms for long runs), and
+ * they are the first to be reused.
  * Forced releases ({@code releaseToOs}, the memory limit) ignore all three rules.
  */
 final class ScavengeIndex {

@@ -13,7 +13,8 @@ package dev.pagoda.alloc;
  * is the usual trade.
  *
  * <p>Each class's span is the fewest pages (at most 8) that hold at least 8 objects and waste at most 1/8 of
- * the span at its end. Lookups are table reads: {@link #classOf(long)} costs one branch and one array load.
+ * the span at its end. Lookups are table reads: {@link #classOf(long)} costs a range check, one branch and one
+ * array load. Every method checks its argument and names the valid range when it refuses one.
  */
 public final class SizeClasses {
     /** The largest small size; larger requests get runs of whole pages. */
@@ -65,33 +66,50 @@ public final class SizeClasses {
     }
 
     /**
-     * The class that serves {@code size} bytes.
+     * The class that serves {@code size} bytes: the smallest class whose size is at least {@code size}.
      *
      * @param size 1 to {@link #MAX_SIZE}
      * @return the class index, 0 to {@link #COUNT} - 1
+     * @throws IllegalArgumentException if {@code size} is outside 1 to {@link #MAX_SIZE}
      */
     public static int classOf(final long size) {
+        if (size < 1 || size > MAX_SIZE) {
+            throw new IllegalArgumentException("size must be from 1 to " + MAX_SIZE + " (larger requests are page "
+                    + "runs, not size classes): size=" + size);
+        }
         return size <= 1024 ? SMALL[(int) ((size + 15) >>> 4)] : LARGE[(int) ((size + 127) >>> 7)];
     }
 
     /**
      * The object size of class {@code c}.
      *
-     * @param c a class index
-     * @return its size in bytes
+     * @param c a class index, 0 to {@link #COUNT} - 1
+     * @return its size in bytes, 16 to {@link #MAX_SIZE}
+     * @throws IllegalArgumentException if {@code c} is outside 0 to {@link #COUNT} - 1
      */
     public static int size(final int c) {
+        checkClass(c);
         return SIZES[c];
     }
 
     /**
-     * The pages of a span of class {@code c}, with 8 KiB pages.
+     * The pages of a span of class {@code c}, counted in pages of 8 KiB. A {@link Heap} whose pages are larger
+     * (the OS page, where that exceeds 8 KiB) takes the same number of its own pages per span, so its spans hold
+     * proportionally more objects.
      *
-     * @param c a class index
+     * @param c a class index, 0 to {@link #COUNT} - 1
      * @return 1 to 8
+     * @throws IllegalArgumentException if {@code c} is outside 0 to {@link #COUNT} - 1
      */
     public static int spanPages(final int c) {
+        checkClass(c);
         return SPAN_PAGES[c];
+    }
+
+    private static void checkClass(final int c) {
+        if (c < 0 || c >= COUNT) {
+            throw new IllegalArgumentException("c must be a class index from 0 to " + (COUNT - 1) + ": c=" + c);
+        }
     }
 
     /** The fewest pages (1..8) holding at least 8 objects of {@code size} and wasting at most 1/8 of the span. */

@@ -13,9 +13,10 @@
  *   Reserved; its chunks are mapped (Reserved → Prepared) from the bottom up as the heap needs them, so
  *   the commit charge follows use. An address-space budget caps what may be reserved. Each arena gets a
  *   <i>slot</i> of page indexes, and a two-level table finds the arena of any address without a lock.</li>
- *   <li><b>The page allocator</b> ({@link dev.pagoda.alloc.PageAlloc}). Pages (8 KiB by default) are numbered by
- *   index; chunks of 512 pages each have an allocation bitmap and a released bitmap. A radix tree of packed
- *   {@linkplain dev.pagoda.alloc.PageSummary summaries} sits on top: level 4 summarises one chunk by its free
+ *   <li><b>The page allocator</b> ({@link dev.pagoda.alloc.PageAlloc}). Pages (8 KiB by default, or the OS page
+ *   where that is larger) are numbered by index; chunks of 512 pages each have an allocation bitmap and a
+ *   released bitmap. A radix tree of packed {@linkplain dev.pagoda.alloc.PageSummary summaries} sits on top:
+ *   level 4 summarises one chunk by its free
  *   pages at the start, at the end, and in its longest run; each level above merges 8 entries, so a root
  *   entry covers 4096 chunks. Finding the first run of {@code n} free pages walks down the tree looking at
  *   8 entries per level, joining runs that cross entry boundaries, and ends with a word-at-a-time search of
@@ -74,7 +75,9 @@
  *   <li><b>Huge pages</b> ({@link dev.pagoda.alloc.HugePagePolicy}). Leave them to the system, prefer them
  *   ({@code MADV_HUGEPAGE} on every chunk as it is mapped), forbid them ({@code MADV_NOHUGEPAGE}), or have the
  *   scavenger collapse densely used chunks ({@code MADV_COLLAPSE}, off every lock, once per chunk until pages of
- *   it are released). {@link dev.pagoda.alloc.PageHeap#hugePages()} says which policy is in force and why.</li>
+ *   it are released). {@link dev.pagoda.alloc.PageHeap#hugePages()} says which policy is in force and why. As
+ *   in Go, huge pages above 4 MiB (the 32 and 512 MiB ones of arm64 kernels with 16 and 64 KiB pages) count as
+ *   none: no {@code MADV_HUGEPAGE}, no collapse, no protection from the scavenger.</li>
  *   <li><b>Observability.</b> {@link dev.pagoda.alloc.ScavengerStats} (released in the background and on demand,
  *   work time, cycles); {@link dev.pagoda.alloc.HeapResidency}, measured by {@code mincore} and {@code smaps};
  *   JFR events {@code dev.pagoda.ScavengerCycle}, {@code dev.pagoda.MemoryLimitReached} and

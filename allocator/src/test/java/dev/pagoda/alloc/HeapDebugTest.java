@@ -7,10 +7,12 @@ import org.junit.jupiter.api.condition.OS;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,6 +31,40 @@ class HeapDebugTest {
             final IllegalStateException e = assertThrows(IllegalStateException.class, () -> heap.allocate(64));
             assertTrue(e.getMessage().contains("use after free") && e.getMessage().contains(Long.toHexString(a)),
                     e.getMessage());
+            heap.checkInvariants();
+        }
+    }
+
+    @Test
+    @SuppressWarnings("restricted")
+    void shouldQuarantineAnObjectWrittenAfterFreeAndServeItsClassFromOthers() {
+        try (Heap heap = Heap.builder().debug(true).build()) {
+            final SizeClassStats before = heap.stats().classes().get(SizeClasses.classOf(64));
+            final long a = heap.allocate(64);
+            heap.free(a);
+            MemorySegment.ofAddress(a).reinterpret(64).set(ValueLayout.JAVA_LONG, 0, 7L); // the bug
+            final IllegalStateException e = assertThrows(IllegalStateException.class, () -> heap.allocate(64));
+            assertTrue(e.getMessage().contains(Long.toHexString(a)) && e.getMessage().contains("quarantined"),
+                    "reported once, naming the object: " + e.getMessage());
+            final List<Long> later = new ArrayList<>();
+            for (int i = 0; i < 300; i++) { // more than one span's worth: the whole class keeps working
+                final long b = heap.allocate(64);
+                assertNotEquals(a, b, "the corrupted object is never handed out again");
+                later.add(b);
+            }
+            final SizeClassStats during = heap.stats().classes().get(SizeClasses.classOf(64));
+            assertEquals(before.liveObjects() + later.size(), during.liveObjects(),
+                    "only the objects handed out count as live, not the quarantined one");
+            final IllegalArgumentException free = assertThrows(IllegalArgumentException.class, () -> heap.free(a));
+            assertTrue(free.getMessage().contains("quarantined"), free.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> heap.usableSize(a));
+            assertTrue(heap.liveAllocations().stream().noneMatch(l -> l.address() == a));
+            for (final long b : later) {
+                heap.free(b);
+            }
+            for (int i = 0; i < 300; i++) {
+                assertNotEquals(a, heap.allocate(64), "not even after the rest of its span was freed");
+            }
             heap.checkInvariants();
         }
     }

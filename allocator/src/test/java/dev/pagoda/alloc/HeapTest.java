@@ -98,6 +98,30 @@ class HeapTest {
     }
 
     @Test
+    void shouldZeroTheTailOfAReallocationOnAZeroingHeap() {
+        // Dirty the memory each reallocation will move into: a freed object of the target class (small) and a
+        // freed page run (large), both filled with 0x5A, so a zero tail proves zeroing, not fresh pages.
+        for (final long newSize : new long[] {1000, 100_000}) {
+            final long dirty = heap.allocate(newSize);
+            segment(dirty, heap.usableSize(dirty)).fill((byte) 0x5A);
+            final long a = heap.allocate(24);
+            segment(a, 32).fill((byte) 9);
+            heap.free(dirty);
+            final long b = heap.reallocate(a, newSize);
+            assertEquals(dirty, b, "the reallocation reuses the dirtied memory");
+            final MemorySegment s = segment(b, newSize);
+            for (long off = 0; off < newSize; off++) {
+                final byte expected = off < 32 ? (byte) 9 : 0; // the old 32 usable bytes, then zeros
+                if (s.get(ValueLayout.JAVA_BYTE, off) != expected) {
+                    throw new AssertionError("newSize " + newSize + ": byte " + off + " is "
+                            + s.get(ValueLayout.JAVA_BYTE, off) + ", expected " + expected);
+                }
+            }
+            heap.free(b);
+        }
+    }
+
+    @Test
     void shouldAcceptFreesFromOtherThreadsAndReuseTheirObjects() throws Exception {
         final BlockingQueue<Long> queue = new ArrayBlockingQueue<>(1024);
         final Thread consumer = Thread.ofPlatform().start(() -> {

@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -204,6 +205,46 @@ class ScavengerTest {
         }
         try (PageHeap heap = heap(HugePagePolicy.COLLAPSE)) {
             assertEquals(HugePagePolicy.COLLAPSE, heap.hugePages().inForce());
+        }
+    }
+
+    @Test
+    void shouldActAsIfThereWereNoHugePagesWhenTheyAreLargerThanFourMiB() {
+        // arm64 kernels with 16 and 64 KiB pages have 32 and 512 MiB PMD huge pages; Go's runtime ignores huge
+        // pages above 4 MiB (maxPhysHugePageSize), and so does the heap. 4 MiB itself is still acted on.
+        for (final long huge : new long[] {32L << 20, 512L << 20}) {
+            final Simulation big = Simulation.builder().hugePageSize(huge).build();
+            final OsMemory bigOs = OsMemory.simulated(big);
+            for (final HugePagePolicy policy : HugePagePolicy.values()) {
+                try (PageHeap heap = PageHeap.builder().os(bigOs).zeroing(false).pageCaches(false)
+                        .backgroundScavenger(false).hugePages(policy).clock(clock).build()) {
+                    final HugePageReport r = heap.hugePages();
+                    final String where = (huge >> 20) + " MiB, " + policy;
+                    assertEquals(policy, r.requested(), where);
+                    assertEquals(policy == HugePagePolicy.FORBID ? HugePagePolicy.FORBID : HugePagePolicy.SYSTEM,
+                            r.inForce(), where + ": only MADV_NOHUGEPAGE is still given, as Go gives it");
+                    assertFalse(r.hugePagesInPlay(), where);
+                    assertTrue(r.reason().contains((huge >> 20) + " MiB") && r.reason().contains("4 MiB"),
+                            where + ": " + r.reason());
+                    final long[] at = fill(heap, 512);
+                    heap.scavenge(); // the chunk is dense: under COLLAPSE this would collapse it
+                    for (int i = 256; i < 356; i++) {
+                        heap.free(at[i]); // the chunk (one release block) stays 80% in use
+                    }
+                    forgetDensity(heap);
+                    assertEquals(MemState.PREPARED, bigOs.stateOf(at[355]), where + ": no huge page kept whole");
+                    heap.checkInvariants();
+                }
+            }
+            assertEquals(0, big.calls(Operation.HUGE_PAGE), "no MADV_HUGEPAGE");
+            assertEquals(0, big.calls(Operation.HUGE_PAGE_COLLAPSE), "no MADV_COLLAPSE");
+            assertEquals(1, big.calls(Operation.NO_HUGE_PAGE), "FORBID's one chunk");
+        }
+        final OsMemory fourMiB = OsMemory.simulated(Simulation.builder().hugePageSize(4L << 20).build());
+        try (PageHeap heap = PageHeap.builder().os(fourMiB).zeroing(false).backgroundScavenger(false)
+                .hugePages(HugePagePolicy.PREFER).build()) {
+            assertEquals(HugePagePolicy.PREFER, heap.hugePages().inForce());
+            assertTrue(heap.hugePages().hugePagesInPlay());
         }
     }
 

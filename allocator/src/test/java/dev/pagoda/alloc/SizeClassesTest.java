@@ -3,6 +3,7 @@ package dev.pagoda.alloc;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SizeClassesTest {
@@ -41,5 +42,32 @@ class SizeClassesTest {
             assertTrue(size % 16 == 0, "16-byte alignment of every object");
         }
         assertEquals(40, SizeClasses.COUNT);
+    }
+
+    @Test
+    void shouldRefuseSizesOutsideTheSmallRangeNamingTheArgumentAndTheRange() {
+        final long[] sizes = {0, -1, Long.MIN_VALUE, SizeClasses.MAX_SIZE + 1L, 1L << 20, Long.MAX_VALUE};
+        for (final long size : sizes) {
+            final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SizeClasses.classOf(size), "classOf(" + size + ")");
+            assertTrue(e.getMessage().contains("size=" + size) && e.getMessage().contains("1 to 32768"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldRefuseClassIndexesOutsideTheTableNamingTheArgumentAndTheRange() {
+        for (final int c : new int[] {-1, Integer.MIN_VALUE, SizeClasses.COUNT, Integer.MAX_VALUE}) {
+            final IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                    () -> SizeClasses.size(c), "size(" + c + ")");
+            final IllegalArgumentException pages = assertThrows(IllegalArgumentException.class,
+                    () -> SizeClasses.spanPages(c), "spanPages(" + c + ")");
+            for (final IllegalArgumentException e : new IllegalArgumentException[] {size, pages}) {
+                assertTrue(e.getMessage().contains("c=" + c)
+                        && e.getMessage().contains("0 to " + (SizeClasses.COUNT - 1)), e.getMessage());
+            }
+        }
+        assertEquals(SizeClasses.MAX_SIZE, SizeClasses.size(SizeClasses.COUNT - 1), "the ends of the range still work");
+        assertEquals(16, SizeClasses.size(0));
     }
 }
