@@ -1,12 +1,24 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.os.NativeCallException;
 import dev.pagoda.os.Platform;
+
+import java.util.Arrays;
 
 /**
  * How much of a heap's memory is in physical memory now, measured rather than counted: the kernel's view,
  * which {@link PageHeapStats} (the heap's own accounting) cannot give. Measuring costs a {@code mincore} over
- * the heap's mapped ranges and a read of {@code /proc/self/smaps}: milliseconds for a large process, so call
- * it for reports and monitoring, not per allocation.
+ * each of the heap's mapped ranges and one read of {@code /proc/self/smaps}: milliseconds for a large process,
+ * so call it for reports and monitoring, not per allocation.
+ *
+ * <p>The measurement runs while other threads go on allocating and freeing: it lists the heap's ranges, then
+ * asks the kernel about each. A range unmapped in between (a large run freed by another thread, or every range
+ * when the heap is closed meanwhile) is no longer the heap's memory: the kernel's {@code mincore} answers
+ * {@code ENOMEM} for it, and it counts in none of the figures, neither mapped nor resident nor huge. A range is
+ * either measured whole or left out whole: the heap unmaps a large run, or an arena, with one {@code munmap},
+ * so no range is ever partly the heap's. The figures are therefore those of the memory the heap still held when
+ * the kernel was asked, each range at its own moment. (A freed range whose addresses the kernel has already
+ * handed to a new mapping is measured as that mapping: the answer is a snapshot, not a lock.)
  *
  * @param mappedBytes     bytes of the heap's address space mapped (Prepared or Ready): grown arena chunks and
  *                        large runs
@@ -16,20 +28,46 @@ import dev.pagoda.os.Platform;
  * @param processRssBytes the whole process's resident set, the JVM included; -1 where the OS does not say
  */
 public record HeapResidency(long mappedBytes, long residentBytes, long hugePageBytes, long processRssBytes) {
-    /** Measures the ranges given as {@code [address, bytes, ...]} pairs in each array. */
+    /**
+     * Measures the ranges given as {@code [address, bytes, ...]} pairs in each array, leaving out those unmapped
+     * since they were listed.
+     */
     static HeapResidency measure(final long[]... rangeLists) {
         final Platform platform = Platform.current();
+        int total = 0;
+        for (final long[] ranges : rangeLists) {
+            total += ranges.length;
+        }
+        final long[] measured = new long[total];
+        int n = 0;
         long mapped = 0;
         long resident = 0;
-        long huge = 0;
         for (final long[] ranges : rangeLists) {
             for (int i = 0; i < ranges.length; i += 2) {
+                final long residentPages = residentPages(platform, ranges[i], ranges[i + 1]);
+                if (residentPages < 0) {
+                    continue; // unmapped meanwhile: not the heap's any more
+                }
                 mapped += ranges[i + 1];
-                resident += platform.residency(ranges[i], ranges[i + 1]).residentPages() * platform.pageSize();
-                huge += Platform.hugePageBytes(ranges[i], ranges[i + 1]);
+                resident += residentPages * platform.pageSize();
+                measured[n++] = ranges[i];
+                measured[n++] = ranges[i + 1];
             }
         }
+        final long huge = Platform.hugePageBytes(Arrays.copyOf(measured, n));
         return new HeapResidency(mapped, resident, huge, Platform.processMemory().rssBytes().orElse(-1));
+    }
+
+    /** The resident pages of a range, or -1 if {@code mincore} says (with {@code ENOMEM}) it is not mapped. */
+    private static long residentPages(final Platform platform, final long address, final long bytes) {
+        try {
+            return platform.residency(address, bytes).residentPages();
+        } catch (final NativeCallException e) {
+            if ("ENOMEM".equals(e.errnoName())) {
+                return -1;
+            }
+            throw e;
+        }
     }
 
     /**

@@ -67,12 +67,12 @@ interface Backend {
     /** None to Ready, address chosen by the OS. */
     long alloc(long bytes);
 
-    /** Hint: back the range with huge pages. Errors are ignored; returns 0 or {@code -errno} for fault injection. */
-    int hugePage(long address, long bytes);
+    /** Hint: back the range with huge pages. Kernel errors are ignored, as in Go: a hint never fails. */
+    void hugePage(long address, long bytes);
 
-    /** Hint: do not back the range with huge pages. */
-    int noHugePage(long address, long bytes);
+    /** Hint: do not back the range with huge pages. Kernel errors are ignored. */
+    void noHugePage(long address, long bytes);
 
-    /** Hint: collapse the range into huge pages now, best effort. */
-    int hugePageCollapse(long address, long bytes);
+    /** Hint: collapse the range into huge pages now, best effort. Kernel errors are ignored. */
+    void hugePageCollapse(long address, long bytes);
 }

@@ -102,17 +102,17 @@ final class DarwinBackend implements Backend {
     }
 
     @Override
-    public int hugePage(final long address, final long bytes) {
-        return 0;
+    public void hugePage(final long address, final long bytes) {
+        // Darwin has no transparent huge pages to ask for.
     }
 
     @Override
-    public int noHugePage(final long address, final long bytes) {
-        return 0;
+    public void noHugePage(final long address, final long bytes) {
+        // Darwin has no transparent huge pages to refuse.
     }
 
     @Override
-    public int hugePageCollapse(final long address, final long bytes) {
-        return 0;
+    public void hugePageCollapse(final long address, final long bytes) {
+        // Darwin has no transparent huge pages to collapse into.
     }
 }

@@ -163,32 +163,29 @@ final class LinuxBackend implements Backend {
     }
 
     @Override
-    public int hugePage(final long address, final long bytes) {
+    public void hugePage(final long address, final long bytes) {
         if (hugePageSize == 0) {
-            return 0;
+            return;
         }
         final long begin = (address + hugePageSize - 1) & -hugePageSize;
         final long end = (address + bytes) & -hugePageSize;
         if (begin < end) {
-            sys.madvise(begin, end - begin, MADV_HUGEPAGE);
+            sys.madvise(begin, end - begin, MADV_HUGEPAGE); // errors ignored, as in Go
         }
-        return 0;
     }
 
     @Override
-    public int noHugePage(final long address, final long bytes) {
-        sys.madvise(address, bytes, MADV_NOHUGEPAGE);
-        return 0;
+    public void noHugePage(final long address, final long bytes) {
+        sys.madvise(address, bytes, MADV_NOHUGEPAGE); // errors ignored, as in Go
     }
 
     @Override
-    public int hugePageCollapse(final long address, final long bytes) {
+    public void hugePageCollapse(final long address, final long bytes) {
         if (hugePageSize == 0) {
-            return 0;
+            return;
         }
         // Best effort: EAGAIN for a busy last huge page, EINVAL for never-touched memory; both are fine.
         sys.madvise(address, bytes, MADV_COLLAPSE);
-        return 0;
     }
 
     private void name(final long address, final long bytes, final String what) {

@@ -18,7 +18,9 @@ import java.util.Objects;
  * call, so memory this instance did not reserve is never touched. If the system call fails, an
  * {@link OsMemoryException} ({@link OsOutOfMemoryException} for {@code ENOMEM}) carries the operation, range
  * and errno, and every page keeps its state. Only when the call succeeds do the pages change state and the
- * {@linkplain #stats() counters} move.
+ * {@linkplain #stats() counters} move. The huge-page hints are the exception: their kernel errors are
+ * ignored, as in Go, so a hint never throws an {@link OsMemoryException} (the simulated port ignores an injected
+ * failure the same way).
  *
  * <p><b>Threads.</b> All methods are thread-safe. System calls run outside the instance's lock; while one is
  * in flight its range is marked busy, and a concurrent transition on an overlapping range fails with an
@@ -101,8 +103,10 @@ public final class OsMemory {
      *
      * @param simulation the simulated kernel to drive
      * @return a new simulated layer; its addresses must never be dereferenced
+     * @throws NullPointerException if {@code simulation} is null
      */
     public static OsMemory simulated(final Simulation simulation) {
+        Objects.requireNonNull(simulation, "simulation");
         return new OsMemory(simulation.backend());
     }
 
@@ -479,9 +483,12 @@ public final class OsMemory {
                         + describe(bad) + " but the hint needs " + maskNames(fromMask));
             }
         }
-        final int rc = invoke(op, address, length);
-        if (rc < 0) {
-            throw failure(op, address, length, -rc);
+        // The backends ignore the kernel's answer, as Go does: a hint is advice, and the range stays usable.
+        switch (op) {
+            case HUGE_PAGE -> backend.hugePage(address, length);
+            case NO_HUGE_PAGE -> backend.noHugePage(address, length);
+            case HUGE_PAGE_COLLAPSE -> backend.hugePageCollapse(address, length);
+            default -> throw new IllegalArgumentException(op + " is not a hint");
         }
     }
 
@@ -492,10 +499,8 @@ public final class OsMemory {
             case UNUSED -> backend.unused(address, length);
             case FAULT -> backend.fault(address, length);
             case FREE -> backend.free(address, length);
-            case HUGE_PAGE -> backend.hugePage(address, length);
-            case NO_HUGE_PAGE -> backend.noHugePage(address, length);
-            case HUGE_PAGE_COLLAPSE -> backend.hugePageCollapse(address, length);
-            case RESERVE, ALLOC -> throw new IllegalArgumentException(op + " is not a range transition");
+            case HUGE_PAGE, NO_HUGE_PAGE, HUGE_PAGE_COLLAPSE, RESERVE, ALLOC ->
+                    throw new IllegalArgumentException(op + " is not a range transition");
         };
     }
 

@@ -397,6 +397,32 @@ public final class Platform {
     }
 
     /**
+     * How many bytes of several address ranges are backed by transparent huge pages now: the sum of
+     * {@link #hugePageBytes(long, long)} over the ranges, from a single read of {@code /proc/self/smaps}, which
+     * is what costs (milliseconds for a large process), so measuring many ranges costs about as much as one.
+     *
+     * @param ranges the ranges as {@code [address, bytes, address, bytes, ...]} pairs, disjoint, each length
+     *               not negative; not modified
+     * @return the bytes backed by huge pages; 0 where {@code smaps} cannot be read (always on Darwin)
+     * @throws NullPointerException     if {@code ranges} is null
+     * @throws IllegalArgumentException if {@code ranges} has an odd length or a length in it is negative
+     */
+    public static long hugePageBytes(final long[] ranges) {
+        Objects.requireNonNull(ranges, "ranges");
+        if (ranges.length % 2 != 0) {
+            throw new IllegalArgumentException("ranges must hold [address, bytes] pairs: ranges.length="
+                    + ranges.length);
+        }
+        for (int i = 1; i < ranges.length; i += 2) {
+            if (ranges[i] < 0) {
+                throw new IllegalArgumentException("the lengths in ranges must not be negative: ranges[" + i
+                        + "]=" + ranges[i]);
+            }
+        }
+        return ranges.length == 0 ? 0 : Smaps.anonHugePages(ROOT, ranges.clone());
+    }
+
+    /**
      * The facts on one line.
      *
      * @return for example {@code "Platform[os=LINUX, arch=amd64, kernel=6.18.44, cpus=2, pageSize=4096,

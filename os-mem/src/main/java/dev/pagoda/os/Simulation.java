@@ -5,6 +5,7 @@ import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A simulated kernel for {@link OsMemory#simulated(Simulation)}: fake address space, per-page protections,
@@ -19,7 +20,10 @@ import java.util.Map;
  *
  * <p>Failures are injected per {@link Operation}: {@link #failNth(Operation, long, int)} makes the
  * {@code n}-th next call of that operation fail with the given {@code errno}, leaving the state unchanged,
- * exactly as a failing system call does. A simulation is one process's worth of kernel: several
+ * exactly as a failing system call does. A failure injected into a huge-page hint ({@link Operation#HUGE_PAGE},
+ * {@link Operation#NO_HUGE_PAGE}, {@link Operation#HUGE_PAGE_COLLAPSE}) fires and counts as a call but is
+ * ignored, as the real ports ignore a failing {@code madvise} hint: the hint returns normally and changes
+ * nothing; {@link #pendingFailures()} tells that it fired. A simulation is one process's worth of kernel: several
  * {@code OsMemory} instances over the same simulation share its address space and limits. All methods are
  * thread-safe.
  *
@@ -41,6 +45,8 @@ public final class Simulation {
         READ_WRITE
     }
 
+    /** The largest error number a Linux system call returns ({@code MAX_ERRNO}). */
+    private static final int MAX_ERRNO = 4095;
     private static final int NONE_CODE = 1;
     private static final int RW_CODE = 2;
 
@@ -79,19 +85,24 @@ public final class Simulation {
 
     /**
      * Makes the {@code nth} next call of {@code operation} fail with {@code errno} (1 = the very next one).
-     * Several failures may be planned at once; each fires once.
+     * Several failures may be planned at once; each fires once. A failing hint is ignored, as by the real
+     * ports: it fires, but the hint returns normally (see the class documentation).
      *
      * @param operation the operation to fail
      * @param nth       which of the coming calls fails, counting from 1
-     * @param errno     the error number it reports, in Linux numbering, e.g. 12 for {@code ENOMEM}
-     * @throws IllegalArgumentException if {@code nth} or {@code errno} is not positive
+     * @param errno     the error number it reports, in Linux numbering, e.g. 12 for {@code ENOMEM}; between 1
+     *                  and 4095, Linux's {@code MAX_ERRNO}
+     * @throws NullPointerException     if {@code operation} is null
+     * @throws IllegalArgumentException if {@code nth} is less than 1 or {@code errno} is not between 1 and 4095
      */
     public synchronized void failNth(final Operation operation, final long nth, final int errno) {
+        Objects.requireNonNull(operation, "operation");
         if (nth < 1) {
             throw new IllegalArgumentException("nth must be at least 1: nth=" + nth);
         }
-        if (errno < 1) {
-            throw new IllegalArgumentException("errno must be positive: errno=" + errno);
+        if (errno < 1 || errno > MAX_ERRNO) {
+            throw new IllegalArgumentException("errno must be between 1 and " + MAX_ERRNO
+                    + " (Linux's MAX_ERRNO): errno=" + errno);
         }
         planOps.add(operation);
         plan.add(new long[] {nth, errno});
@@ -104,12 +115,24 @@ public final class Simulation {
     }
 
     /**
+     * How many planned failures have not fired yet: a test can tell that an injected failure did reach the
+     * kernel, even one the layer ignores (a hint's).
+     *
+     * @return the number of failures planned with {@link #failNth} that have neither fired nor been cleared
+     */
+    public synchronized int pendingFailures() {
+        return plan.size();
+    }
+
+    /**
      * How many times the simulated kernel was asked to perform {@code operation}, failed calls included.
      *
      * @param operation the operation
      * @return the number of calls so far
+     * @throws NullPointerException if {@code operation} is null
      */
     public synchronized long calls(final Operation operation) {
+        Objects.requireNonNull(operation, "operation");
         return calls.getOrDefault(operation, 0L);
     }
 
@@ -306,23 +329,33 @@ public final class Simulation {
         }
 
         @Override
-        public int hugePage(final long address, final long bytes) {
-            return simple(Operation.HUGE_PAGE);
+        public void hugePage(final long address, final long bytes) {
+            hint(Operation.HUGE_PAGE);
         }
 
         @Override
-        public int noHugePage(final long address, final long bytes) {
-            return simple(Operation.NO_HUGE_PAGE);
+        public void noHugePage(final long address, final long bytes) {
+            hint(Operation.NO_HUGE_PAGE);
         }
 
         @Override
-        public int hugePageCollapse(final long address, final long bytes) {
-            return simple(Operation.HUGE_PAGE_COLLAPSE);
+        public void hugePageCollapse(final long address, final long bytes) {
+            hint(Operation.HUGE_PAGE_COLLAPSE);
         }
 
         private int simple(final Operation op) {
             synchronized (Simulation.this) {
                 return -injected(op);
+            }
+        }
+
+        /**
+         * A hint changes nothing in the model; a failure planned for it fires here and is dropped, as the Linux
+         * port drops the result of its {@code madvise}.
+         */
+        private void hint(final Operation op) {
+            synchronized (Simulation.this) {
+                injected(op);
             }
         }
     }
@@ -418,8 +451,13 @@ public final class Simulation {
          * Creates the simulation.
          *
          * @return a new simulated kernel with nothing mapped
+         * @throws IllegalArgumentException if the huge page size is neither 0 nor at least the page size
          */
         public Simulation build() {
+            if (hugePageSize != 0 && hugePageSize < pageSize) {
+                throw new IllegalArgumentException("hugePageSize must be 0 or at least pageSize " + pageSize
+                        + ": hugePageSize=" + hugePageSize);
+            }
             return new Simulation(this);
         }
     }

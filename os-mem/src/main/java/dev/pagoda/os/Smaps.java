@@ -17,11 +17,18 @@ final class Smaps {
 
     /** The {@code AnonHugePages} bytes of {@code [address, address + bytes)}, from the tree under {@code root}. */
     static long anonHugePages(final Path root, final long address, final long bytes) {
+        return anonHugePages(root, new long[] {address, bytes});
+    }
+
+    /**
+     * The {@code AnonHugePages} bytes of the disjoint ranges given as {@code [address, bytes, ...]} pairs, from one
+     * read of the file under {@code root}.
+     */
+    static long anonHugePages(final Path root, final long[] ranges) {
         final String text = SysFiles.read(root.resolve(SMAPS));
         if (text == null) {
             return 0;
         }
-        final long end = address + bytes;
         long total = 0;
         long vmaStart = 0;
         long vmaEnd = 0;
@@ -32,12 +39,14 @@ final class Smaps {
                 vmaStart = Long.parseUnsignedLong(line, 0, dash, 16);
                 vmaEnd = Long.parseUnsignedLong(line, dash + 1, space, 16);
             } else if (line.startsWith("AnonHugePages:") && vmaEnd > vmaStart) {
-                final long lo = Math.max(vmaStart, address);
-                final long hi = Math.min(vmaEnd, end);
-                if (lo < hi) {
-                    final long huge = kib(line) << 10;
-                    total += hi - lo == vmaEnd - vmaStart ? huge
-                            : (long) ((double) huge * (hi - lo) / (vmaEnd - vmaStart));
+                for (int i = 0; i < ranges.length; i += 2) {
+                    final long lo = Math.max(vmaStart, ranges[i]);
+                    final long hi = Math.min(vmaEnd, ranges[i] + ranges[i + 1]);
+                    if (lo < hi) {
+                        final long huge = kib(line) << 10;
+                        total += hi - lo == vmaEnd - vmaStart ? huge
+                                : (long) ((double) huge * (hi - lo) / (vmaEnd - vmaStart));
+                    }
                 }
             }
         }

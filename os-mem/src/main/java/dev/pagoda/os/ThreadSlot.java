@@ -69,6 +69,12 @@ import java.util.function.Supplier;
  *       Xeon), so 0.02% of a CPU at 1,000 threads and 10 ms between polls.</li>
  *   <li>The registry holds each value, its thread and its slot strongly until the destructor has run:
  *       nothing is reclaimed by the garbage collector behind the destructor's back.</li>
+ *   <li>Once a value's destructor has run (by {@code remove}, {@code reap}, the reaper thread or
+ *       {@code close}), nothing in the slot keeps the value, and no thread's {@code ThreadLocal} map keeps
+ *       the value or the slot: the entry a live thread may still hold in its map is emptied, and
+ *       {@code close} removes the calling thread's entry at once. So a long-lived thread, a pool's worker,
+ *       that uses one slot after another keeps at most a few dozen bytes per closed slot it used, until its
+ *       map drops the stale entries, and never what the slots' suppliers and destructors refer to.</li>
  * </ul>
  *
  * <h2>Virtual threads</h2>
@@ -148,7 +154,12 @@ public final class ThreadSlot<T> implements AutoCloseable {
 
         final Entry<T> entry = local.get();
         if (null != entry) {
-            return entry.value;
+            final T value = entry.value;
+            if (null != value) {
+                return value;
+            }
+            // Destroyed while still in this thread's map: only close() does that to a live thread's value.
+            throw closedException();
         }
 
         return register();
@@ -251,6 +262,10 @@ public final class ThreadSlot<T> implements AutoCloseable {
             closed = true;
             remaining = new ArrayList<>(entries);
         }
+
+        // The calling thread's own entry leaves its map now; other live threads' entries stay in theirs,
+        // emptied by destroy(), until their maps drop them as stale.
+        local.remove();
 
         for (final Entry<T> entry : remaining) {
             if (!destroy(entry, false)) {
@@ -369,9 +384,15 @@ public final class ThreadSlot<T> implements AutoCloseable {
             }
         }
 
-        final ThreadSlot<T> slot;
+        /**
+         * The slot and the value, cleared once the value is destroyed: the entry may stay in a live thread's
+         * {@code ThreadLocal} map long after (until that map drops it as stale), and must pin neither. The
+         * slot's destructor and supplier may hold anything (a whole heap), and the slot holds the
+         * {@code ThreadLocal} that keys this entry, which would otherwise never go stale.
+         */
+        private ThreadSlot<T> slot;
         final Thread thread;
-        final T value;
+        T value;
         /** Written only by the thread that won {@link #claim()}; only that thread's own reads rely on it. */
         Thread destroyer;
         private volatile int state = LIVE;
@@ -400,13 +421,20 @@ public final class ThreadSlot<T> implements AutoCloseable {
             return false;
         }
 
+        /** Forgets the value, the slot and the destroyer, then marks the entry destroyed. */
         void markDestroyed() {
+            value = null;
+            slot = null;
+            destroyer = null;
             state = DESTROYED;
         }
 
         /** Called by the reaper thread: destroys the value, reporting a failing destructor. */
         void reap() {
-            slot.destroy(this, false);
+            final ThreadSlot<T> owner = slot;
+            if (null != owner) { // null once another thread has destroyed the value
+                owner.destroy(this, false);
+            }
         }
     }
 

@@ -66,7 +66,9 @@
  * <h2>The simulated port</h2>
  * {@link dev.pagoda.os.OsMemory#simulated(Simulation)} runs the same state machine over a pure-Java model
  * of the kernel: fake addresses, per-page protections, an address-space and commit limit, and a plan
- * of injected failures ("fail the third {@code map} with {@code ENOMEM}"). The allocator's tests and the
+ * of injected failures ("fail the third {@code map} with {@code ENOMEM}"). An injected failure behaves as the
+ * kernel's would on the real ports: a failing transition throws and changes no state, a failing huge-page hint
+ * is ignored, as the Linux port ignores {@code madvise}'s answer to a hint. The allocator's tests and the
  * property tests of the {@code verify} module stand on it; it never touches real memory, so its
  * addresses must not be dereferenced.
  *

@@ -111,7 +111,8 @@ class SimulatedOsMemoryTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Operation.class)
+    @EnumSource(value = Operation.class, mode = EnumSource.Mode.EXCLUDE,
+            names = {"HUGE_PAGE", "NO_HUGE_PAGE", "HUGE_PAGE_COLLAPSE"})
     void shouldTurnAnInjectedErrnoIntoAnExceptionAndKeepEveryState(final Operation op) {
         final long p = os.reserve(8 * PAGE);
         os.map(p + 4 * PAGE, 4 * PAGE);
@@ -128,6 +129,40 @@ class SimulatedOsMemoryTest {
         assertEquals(MemState.PREPARED, os.stateOf(p + 4 * PAGE));
         assertEquals(MemState.READY, os.stateOf(p + 6 * PAGE));
         apply(op, p); // the failure fired once; the same call now succeeds
+    }
+
+    /**
+     * The hints' kernel errors are ignored, as by the Linux port (and Go): an injected failure fires, counts as a
+     * call, and leaves every page, every protection and the counters as they were, without an exception.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Operation.class, names = {"HUGE_PAGE", "NO_HUGE_PAGE", "HUGE_PAGE_COLLAPSE"})
+    void shouldIgnoreAnInjectedHintFailureAsTheRealPortsDo(final Operation op) {
+        final long p = os.reserve(8 * PAGE);
+        os.map(p + 4 * PAGE, 4 * PAGE);
+        os.used(p + 6 * PAGE, 2 * PAGE);
+        final OsMemoryStats before = os.stats();
+        final MemState[] states = new MemState[8];
+        final Simulation.Protection[] protections = new Simulation.Protection[8];
+        for (int i = 0; i < 8; i++) {
+            states[i] = os.stateOf(p + i * PAGE);
+            protections[i] = kernel.protectionOf(p + i * PAGE);
+        }
+        kernel.failNth(op, 1, Errno.ENOMEM);
+        kernel.failNth(op, 2, 22);
+
+        apply(op, p);
+        apply(op, p);
+
+        assertEquals(0, kernel.pendingFailures(), "both failures fired");
+        assertEquals(2, kernel.calls(op));
+        assertEquals(before, os.stats());
+        for (int i = 0; i < 8; i++) {
+            assertEquals(states[i], os.stateOf(p + i * PAGE), "state of page " + i);
+            assertEquals(protections[i], kernel.protectionOf(p + i * PAGE), "protection of page " + i);
+        }
+        os.unused(p + 6 * PAGE, 2 * PAGE); // the range is not left busy
+        assertEquals(new OsMemoryStats(4 * PAGE, 4 * PAGE, 0), os.stats());
     }
 
     @Test
@@ -195,7 +230,41 @@ class SimulatedOsMemoryTest {
         assertMessage(() -> Simulation.builder().commitLimit(-1), "commitLimit=-1");
         assertMessage(() -> Simulation.builder().addressSpaceLimit(0), "addressSpaceLimit=0");
         assertMessage(() -> kernel.failNth(Operation.MAP, 0, 12), "nth=0");
+        assertMessage(() -> kernel.failNth(Operation.MAP, -1, 12), "nth must be at least 1: nth=-1");
         assertMessage(() -> kernel.failNth(Operation.MAP, 1, 0), "errno=0");
+        assertMessage(() -> kernel.failNth(Operation.MAP, 1, -12), "errno=-12");
+        assertMessage(() -> kernel.failNth(Operation.MAP, 1, 4096),
+                "errno must be between 1 and 4095 (Linux's MAX_ERRNO): errno=4096");
+        assertMessage(() -> Simulation.builder().pageSize(4L << 20).build(),
+                "hugePageSize must be 0 or at least pageSize 4194304: hugePageSize=2097152");
+        assertEquals(4L << 20, OsMemory.simulated(Simulation.builder().pageSize(4L << 20).hugePageSize(0).build())
+                .pageSize(), "no huge pages at all is fine with any page size");
+        assertEquals(0, kernel.pendingFailures(), "no rejected failure was planned");
+    }
+
+    @Test
+    void shouldRejectNullArgumentsNamingThem() {
+        assertNullNamed(() -> kernel.failNth(null, 1, 12), "operation");
+        assertNullNamed(() -> kernel.calls(null), "operation");
+        assertNullNamed(() -> OsMemory.simulated(null), "simulation");
+        assertEquals(0, kernel.pendingFailures(), "the rejected failure was not planned");
+        final long p = os.reserve(PAGE);
+        os.map(p, PAGE); // and nothing fires later
+    }
+
+    @Test
+    void shouldCountPendingFailuresUntilTheyFireOrAreCleared() {
+        final long p = os.reserve(4 * PAGE);
+        kernel.failNth(Operation.MAP, 2, Errno.ENOMEM);
+        kernel.failNth(Operation.USED, 1, 22);
+        assertEquals(2, kernel.pendingFailures());
+        os.map(p, PAGE);
+        assertEquals(2, kernel.pendingFailures(), "the second map has not come yet");
+        assertThrows(OsOutOfMemoryException.class, () -> os.map(p + PAGE, PAGE));
+        assertEquals(1, kernel.pendingFailures());
+        kernel.clearFailures();
+        assertEquals(0, kernel.pendingFailures());
+        os.used(p, PAGE);
     }
 
     private void apply(final Operation op, final long p) {
@@ -229,6 +298,11 @@ class SimulatedOsMemoryTest {
             case UNUSED, FAULT -> call.accept(p + 4 * PAGE, 2 * PAGE);
             default -> call.accept(0L, PAGE);
         }
+    }
+
+    private static void assertNullNamed(final org.junit.jupiter.api.function.Executable call, final String name) {
+        final NullPointerException e = assertThrows(NullPointerException.class, call);
+        assertEquals(name, e.getMessage());
     }
 
     private static void assertMessage(final org.junit.jupiter.api.function.Executable call, final String part) {
