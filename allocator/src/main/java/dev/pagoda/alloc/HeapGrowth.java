@@ -22,6 +22,12 @@ final class HeapGrowth {
     private final Runnable checkOpen;
     private final HugePageReport hugePages;
     private final String name;
+    /**
+     * The chunks being mapped right now, {@code {address, bytes}} ({0, 0} when none): Reserved until the {@code map}
+     * returns, Prepared after, and not yet in the page allocator. Guarded by the heap lock, for the checker.
+     */
+    private long growingAddress;
+    private long growingBytes;
 
     HeapGrowth(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
                final AddressBudget budget, final long arenaBytes, final long chunkBytes, final Runnable checkOpen,
@@ -72,15 +78,18 @@ final class HeapGrowth {
             }
             final long firstChunk = arena.grownChunks;
             final long start = arena.base + firstChunk * chunkBytes;
+            Locks.locked(lock, () -> growing(start, needChunks * chunkBytes));
             try {
                 os.map(start, needChunks * chunkBytes);
             } catch (final RuntimeException e) {
+                Locks.locked(lock, () -> growing(0, 0));
                 throw budget.outOfMemory(needChunks * chunkBytes, e);
             }
             hugePages.advise(os, start, needChunks * chunkBytes);
             HeapEvents.growth(name, needChunks * chunkBytes, fresh);
             final Arenas.Arena grown = arena;
             Locks.locked(lock, () -> {
+                growing(0, 0);
                 grown.grownChunks += needChunks;
                 pages.grow(grown.firstPage + firstChunk * PageAlloc.CHUNK_PAGES,
                         (long) needChunks * PageAlloc.CHUNK_PAGES);
@@ -88,6 +97,16 @@ final class HeapGrowth {
         } finally {
             growLock.unlock();
         }
+    }
+
+    private void growing(final long address, final long bytes) {
+        growingAddress = address;
+        growingBytes = bytes;
+    }
+
+    /** The chunks being mapped, {@code {address, bytes}}, or {@code {0, 0}}; call with the heap lock held. */
+    long[] growing() {
+        return new long[] {growingAddress, growingBytes};
     }
 
     /** Reserves and registers a new arena; the budget was already charged. Called under the grow lock only. */
