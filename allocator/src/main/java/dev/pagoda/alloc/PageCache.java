@@ -1,7 +1,5 @@
 package dev.pagoda.alloc;
 
-import java.util.concurrent.locks.ReentrantLock;
-
 /**
  * A small cache of free pages owned by one thread, after Go's per-P {@code pageCache}: one 64-page aligned
  * group of the heap, as a bitmask of the pages still free in it. Allocating up to {@value #MAX_PAGES} pages
@@ -22,11 +20,11 @@ public final class PageCache {
 
     /**
      * Held by whoever uses or inspects the cache inside a {@link PageHeap}: its owner thread on every use (one
-     * uncontended compare-and-set), others to flush it or to see every cache at once. A thread holds at most one
-     * cache lock, except the heap's whole-heap views, which take them all in ascending {@link #id} order. Then the
-     * heap lock may follow; never the other way round (see {@link PageCaches}).
+     * uncontended compare-and-set, and a volatile store to release it), others to flush it or to see every cache at
+     * once. A thread holds at most one cache lock, except the heap's whole-heap views, which take them all in
+     * ascending {@link #id} order. Then the heap lock may follow; never the other way round (see {@link PageCaches}).
      */
-    final ReentrantLock lock = new ReentrantLock();
+    final CacheLock lock = new CacheLock();
     /** The cache's place in the lock order: unique and increasing in creation order within one heap; -1 if none. */
     long id = -1;
 

@@ -17,12 +17,14 @@ import java.util.function.Function;
  * <p><b>Lock order</b>, for every lock of a {@link PageHeap} that may be held while another is taken:
  * <ol>
  *   <li>a {@link Heap}'s shard lock, held by a virtual thread while it allocates small objects from a shard of
- *   span caches (virtual threads have no page cache: below it they take only the grow lock and the heap lock);</li>
+ *   span caches (virtual threads have no page cache: below it they take only the grow lock and the heap lock);
+ *   and the {@link Scavenger}'s monitor, held through a step, whose generation hook may free empty spans;</li>
  *   <li>{@link #registry}, held only by the whole-heap views ({@link #withAllLocked}) and, alone, by a thread
  *   admitting its new cache;</li>
- *   <li>the caches' {@link PageCache#lock}s, in ascending {@link PageCache#id} order. An owner thread holds only its
- *   own; a flush holds only the cache it flushes; only {@link #withAllLocked} holds several, taken in a loop in id
- *   order and released in a {@code finally} loop, so its stack depth does not grow with the number of caches;</li>
+ *   <li>the caches' {@link PageCache#lock}s ({@link CacheLock}, not reentrant), in ascending {@link PageCache#id}
+ *   order. An owner thread holds only its own; a flush holds only the cache it flushes; only {@link #withAllLocked}
+ *   holds several, taken in a loop in id order and released in a {@code finally} loop, so its stack depth does not
+ *   grow with the number of caches;</li>
  *   <li>the heap's grow lock ({@link HeapGrowth}), taken by a cache's owner that refills it while the heap grows
  *   (the whole-heap views never take it);</li>
  *   <li>the heap lock, which is never held while any of the above is taken.</li>
