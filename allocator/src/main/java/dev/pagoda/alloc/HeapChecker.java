@@ -9,8 +9,11 @@ import java.util.List;
 /**
  * The heap's accountant: {@link PageHeap#stats()} and the invariant checker behind
  * {@link PageHeap#checkInvariants()}, which recomputes, slowly and from first principles, what the heap's
- * counters and the OS layer's states must be, and reports the first difference. Runs with the heap lock and
- * every cache's monitor held.
+ * counters and the OS layer's states must be, and reports the first difference. Runs with every cache's lock and
+ * the heap lock held ({@link PageCaches#withAllLocked}), so no run is half allocated or half freed; what it allows
+ * for are the system calls under way with no lock held: runs being released ({@link Releaser}), live runs being
+ * made Ready ({@link RunAllocator#readying()}), chunks being mapped ({@link HeapGrowth#growing()}) and large runs
+ * being mapped or unmapped ({@link LargeRuns#quietSince()}).
  */
 final class HeapChecker {
     private final PageAlloc pages;
@@ -21,9 +24,14 @@ final class HeapChecker {
     /** Runs being released by another thread (taken out of the allocator, syscall in flight), packed. */
     private final long[] inFlight;
     private final long inFlightPages;
+    /** Live runs whose released pages are being made Ready, {@code [first, pages, ...]}: Prepared or Ready. */
+    private final long[] readying;
+    private final long readyingPages;
+    /** The chunks being mapped, {@code {address, bytes}}: Reserved or Prepared, not yet grown. */
+    private final long[] growing;
 
     HeapChecker(final PageAlloc pages, final Arenas arenas, final OsMemory os, final int pageShift,
-                final long[] inFlight) {
+                final long[] inFlight, final long[] readying, final long[] growing) {
         this.pages = pages;
         this.inFlight = inFlight;
         long n = 0;
@@ -31,6 +39,13 @@ final class HeapChecker {
             n += ScavengeIndex.length(run);
         }
         this.inFlightPages = n;
+        this.readying = readying;
+        long r = 0;
+        for (int i = 1; i < readying.length; i += 2) {
+            r += readying[i];
+        }
+        this.readyingPages = r;
+        this.growing = growing;
         this.arenas = arenas;
         this.os = os;
         this.pageShift = pageShift;
@@ -55,7 +70,7 @@ final class HeapChecker {
                 large.count(), s.readyBytes(), s.ownedBytes(), scavenger);
     }
 
-    void check(final List<PageCache> caches, final long largeBytes) {
+    void check(final List<PageCache> caches, final LargeRuns large) {
         pages.checkInvariants();
         long cached = 0;
         for (final PageCache c : caches) {
@@ -84,18 +99,28 @@ final class HeapChecker {
             throw new IllegalStateException("live runs hold " + live + " pages but the allocator has "
                     + (pages.allocatedPages() - cached - inFlightPages) + " allocated outside caches and releases");
         }
-        // A run being released is Ready until its unused() returns, then Prepared until it is put back.
+        // The OS layer's totals include the large runs, so they are compared only across a moment when no large run
+        // is being mapped or unmapped (every page of the arenas was checked above in any case). A run being released
+        // is Ready until its unused() returns, then Prepared until it is put back; a live run being readied is
+        // Prepared until its used() returns; chunks being mapped are Reserved until map() returns, then Prepared.
+        final long quiet = large.quietSince();
         final OsMemoryStats s = os.stats();
+        final long largeBytes = large.bytes();
+        if (!large.quiet(quiet)) {
+            return;
+        }
         final long resident = (pages.allocatedPages() + pages.freeResidentPages()) << pageShift;
-        final long moving = inFlightPages << pageShift;
+        final long moving = (inFlightPages + readyingPages) << pageShift;
         if (s.readyBytes() > resident + largeBytes || s.readyBytes() < resident + largeBytes - moving) {
             throw new IllegalStateException("the OS layer has " + s.readyBytes() + " bytes Ready but the heap accounts "
                     + "for " + (resident + largeBytes) + " (resident pages + large runs, " + moving + " of them "
                     + "being released)");
         }
-        if (s.readyBytes() + s.preparedBytes() != resident + largeBytes + (pages.releasedPages() << pageShift)) {
+        final long mapped = s.readyBytes() + s.preparedBytes() - resident - largeBytes - (pages.releasedPages() << pageShift);
+        if (mapped != 0 && mapped != growing[1]) {
             throw new IllegalStateException("the OS layer has " + s.preparedBytes() + " bytes Prepared but "
-                    + (pages.releasedPages() << pageShift) + " are released (and " + moving + " being released)");
+                    + (pages.releasedPages() << pageShift) + " are released (and " + moving + " being released or "
+                    + "readied, " + growing[1] + " being mapped)");
         }
     }
 
@@ -142,12 +167,21 @@ final class HeapChecker {
         for (int c = 0; c < chunks; c++) {
             final long chunkAddress = a.base + c * chunkBytes;
             if (c >= a.grownChunks) {
-                expect(chunkAddress, chunkBytes, MemState.RESERVED, "ungrown chunk");
+                if (chunkAddress >= growing[0] && chunkAddress < growing[0] + growing[1]) {
+                    expectEither(chunkAddress, chunkBytes, MemState.RESERVED, MemState.PREPARED, "chunk being mapped");
+                } else {
+                    expect(chunkAddress, chunkBytes, MemState.RESERVED, "ungrown chunk");
+                }
                 continue;
             }
             for (int p = 0; p < PageAlloc.CHUNK_PAGES; p++) {
                 final long page = a.firstPage + (long) c * PageAlloc.CHUNK_PAGES + p;
                 if (beingReleased(page)) {
+                    continue;
+                }
+                if (beingReadied(page)) {
+                    expectEither(chunkAddress + ((long) p << pageShift), pageSize, MemState.PREPARED, MemState.READY,
+                            "page of a run being made Ready");
                     continue;
                 }
                 final boolean released = pages.isReleased(page);
@@ -164,6 +198,30 @@ final class HeapChecker {
             }
         }
         return false;
+    }
+
+    private boolean beingReadied(final long page) {
+        for (int i = 0; i < readying.length; i += 2) {
+            if (page >= readying[i] && page < readying[i] + readying[i + 1]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Every page of the range is in one of two states (a system call moving it from one to the other is under way
+     * with no lock held). Page by page: each look at one page is atomic, a count over the range would not be.
+     */
+    private void expectEither(final long address, final long bytes, final MemState from, final MemState to,
+                              final String what) {
+        for (long p = address; p < address + bytes; p += pageSize) {
+            final MemState state = os.stateOf(p);
+            if (state != from && state != to) {
+                throw new IllegalStateException(what + " at 0x" + Long.toHexString(p) + " is " + state
+                        + " in the OS layer, expected " + from + " or " + to);
+            }
+        }
     }
 
     private void expect(final long address, final long bytes, final MemState state, final String what) {

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * How a {@link PageHeap} grows, after Go's {@code mheap.grow}: map the next unmapped chunks of an arena with room
  * (Reserved → Prepared), or reserve a new aligned arena within the address-space budget first, then hand the
  * chunks to the page allocator as free and released. Growth is serialised by its own lock (lock order: a page cache's
- * monitor, then the grow lock, then the heap lock), passes the heap's {@link CloseGate}, and the system calls
+ * lock, then the grow lock, then the heap lock), passes the heap's {@link CloseGate}, and the system calls
  * run with the heap lock released, so allocations from free pages never wait for an {@code mmap}.
  */
 final class HeapGrowth {
@@ -23,6 +23,12 @@ final class HeapGrowth {
     private final CloseGate gate;
     private final HugePageReport hugePages;
     private final String name;
+    /**
+     * The chunks being mapped right now, {@code {address, bytes}} ({0, 0} when none): Reserved until the {@code map}
+     * returns, Prepared after, and not yet in the page allocator. Guarded by the heap lock, for the checker.
+     */
+    private long growingAddress;
+    private long growingBytes;
 
     HeapGrowth(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
                final AddressBudget budget, final long arenaBytes, final long chunkBytes, final CloseGate gate,
@@ -68,13 +74,16 @@ final class HeapGrowth {
             }
             final long firstChunk = arena.grownChunks;
             final long start = arena.base + firstChunk * chunkBytes;
+            Locks.locked(lock, () -> growing(start, needChunks * chunkBytes));
             try {
                 os.map(start, needChunks * chunkBytes);
             } catch (final RuntimeException e) {
+                Locks.locked(lock, () -> growing(0, 0));
                 throw budget.outOfMemory(needChunks * chunkBytes, e);
             }
             final Arenas.Arena grown = arena;
             Locks.locked(lock, () -> {
+                growing(0, 0);
                 grown.grownChunks += needChunks;
                 pages.grow(grown.firstPage + firstChunk * PageAlloc.CHUNK_PAGES,
                         (long) needChunks * PageAlloc.CHUNK_PAGES);
@@ -91,6 +100,16 @@ final class HeapGrowth {
             growLock.unlock();
             gate.exit();
         }
+    }
+
+    private void growing(final long address, final long bytes) {
+        growingAddress = address;
+        growingBytes = bytes;
+    }
+
+    /** The chunks being mapped, {@code {address, bytes}}, or {@code {0, 0}}; call with the heap lock held. */
+    long[] growing() {
+        return new long[] {growingAddress, growingBytes};
     }
 
     /** Reserves and registers a new arena; the budget was already charged. Called under the grow lock only. */

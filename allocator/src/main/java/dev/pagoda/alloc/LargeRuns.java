@@ -3,6 +3,7 @@ package dev.pagoda.alloc;
 import dev.pagoda.os.OsMemory;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Runs larger than an arena: each gets a dedicated reservation, mapped and made Ready at once (so it reads as
@@ -24,6 +25,12 @@ final class LargeRuns {
     private final HugePageReport hugePages;
     private final ConcurrentHashMap<Long, Run> runs = new ConcurrentHashMap<>();
     private final CloseGate gate;
+    /**
+     * Allocations and frees begun and ended: while they differ, the OS layer's totals and {@link #runs} may disagree
+     * by a run being mapped or unmapped. The checker compares them only across a quiet moment ({@link #quiet}).
+     */
+    private final AtomicLong begun = new AtomicLong();
+    private final AtomicLong ended = new AtomicLong();
 
     LargeRuns(final OsMemory os, final boolean guards, final AddressBudget budget, final Releaser releaser,
               final HugePageReport hugePages, final CloseGate gate) {
@@ -58,6 +65,7 @@ final class LargeRuns {
     private long allocateInside(final long bytes, final long alignment, final long total) {
         budget.charge(total);
         long base = 0;
+        begun.incrementAndGet();
         try {
             base = os.reserveAligned(total, alignment);
             final long address = guards ? base + alignment : base;
@@ -76,6 +84,8 @@ final class LargeRuns {
             }
             budget.refund(total);
             throw budget.outOfMemory(bytes, e);
+        } finally {
+            ended.incrementAndGet();
         }
     }
 
@@ -86,6 +96,7 @@ final class LargeRuns {
      */
     long free(final long address) {
         gate.enter();
+        begun.incrementAndGet();
         try {
             final Run run = runs.remove(address);
             if (run == null) {
@@ -99,8 +110,26 @@ final class LargeRuns {
             }
             return run.total;
         } finally {
+            ended.incrementAndGet();
             gate.exit();
         }
+    }
+
+    /**
+     * A count of operations begun, to pass to {@link #quiet} after reading the OS layer: the pair tells whether no
+     * allocation or free of a large run was under way at any moment in between.
+     *
+     * @return the count of operations begun, or -1 if one is under way now
+     */
+    long quietSince() {
+        final long e = ended.get();
+        final long b = begun.get();
+        return b == e ? b : -1;
+    }
+
+    /** Whether no operation was under way since {@code since} came from {@link #quietSince()}. */
+    boolean quiet(final long since) {
+        return since >= 0 && begun.get() == since;
     }
 
     /** The usable size of the run at {@code address}, or -1. */

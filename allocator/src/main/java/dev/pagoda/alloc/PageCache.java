@@ -11,11 +11,22 @@ package dev.pagoda.alloc;
  * zero). After {@link #alloc} the caller reads {@link #lastReleased()} and {@link #lastZeroed()} to learn
  * what the pages it got need.
  *
- * <p>Not thread-safe: its owner uses it, and others only under the owner's lock.
+ * <p>Not thread-safe: its owner uses it, and others only under the owner's lock. A {@link PageHeap}'s caches
+ * are used under their {@link #lock}, in the order {@link PageCaches} writes down.
  */
 public final class PageCache {
     /** The largest run served from a cache; larger requests go to the heap, as in Go. */
     public static final int MAX_PAGES = 15;
+
+    /**
+     * Held by whoever uses or inspects the cache inside a {@link PageHeap}: its owner thread on every use (one
+     * uncontended compare-and-set, and a volatile store to release it), others to flush it or to see every cache at
+     * once. A thread holds at most one cache lock, except the heap's whole-heap views, which take them all in
+     * ascending {@link #id} order. Then the heap lock may follow; never the other way round (see {@link PageCaches}).
+     */
+    final CacheLock lock = new CacheLock();
+    /** The cache's place in the lock order: unique and increasing in creation order within one heap; -1 if none. */
+    long id = -1;
 
     private final boolean releasedReadsZero;
     /** Longer freed runs kept for reuse, beside the group (see {@link RunStash}). */

@@ -240,21 +240,42 @@ public final class PageHeap implements AutoCloseable {
         }
         final int offset = (int) ((address - arena.base) >>> pageShift);
         final int npages = (address & (pageSize - 1)) != 0 ? 0 : (int) RUNS.getVolatile(arena.runs, offset + Arenas.RUNS_PAD);
-        if (npages <= 0 || !RUNS.compareAndSet(arena.runs, offset + Arenas.RUNS_PAD, npages, 0)) {
+        if (npages <= 0) {
             throw notLive(address);
         }
+        // The run stops being live under the lock that covers where its pages go (the thread's cache, or the heap
+        // lock), so the invariant checker, which holds both, never sees it neither live nor free.
         final long page = arena.firstPage + offset;
         if (npages <= RunStash.MAX_PAGES && caches != null) {
             final PageCache cache = caches.mineIfPresent();
             if (cache != null) {
-                synchronized (cache) {
-                    if (npages <= PageCache.MAX_PAGES ? cache.free(page, npages) : cache.stash.put(page, npages)) {
-                        return;
+                cache.lock.lock();
+                try {
+                    if (!RUNS.compareAndSet(arena.runs, offset + Arenas.RUNS_PAD, npages, 0)) {
+                        throw notLive(address);
                     }
+                    if (!(npages <= PageCache.MAX_PAGES ? cache.free(page, npages) : cache.stash.put(page, npages))) {
+                        freeToHeap(page, npages); // cache lock, then heap lock: the lock order
+                    }
+                } finally {
+                    cache.lock.unlock();
                 }
+                return;
             }
         }
         lock.lock(); // no lambda here: this is the free path of every run the caches do not take
+        try {
+            if (!RUNS.compareAndSet(arena.runs, offset + Arenas.RUNS_PAD, npages, 0)) {
+                throw notLive(address);
+            }
+            pages.freeRange(page, npages, false);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void freeToHeap(final long page, final long npages) {
+        lock.lock();
         try {
             pages.freeRange(page, npages, false);
         } finally {
@@ -442,8 +463,7 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public PageHeapStats stats() {
-        return underAllLocks(held -> new HeapChecker(pages, arenas, os, pageShift, releaser.inFlight())
-                .stats(held, large, scavenger.stats()));
+        return underAllLocks(held -> checker().stats(held, large, scavenger.stats()));
     }
 
     /**
@@ -451,15 +471,22 @@ public final class PageHeap implements AutoCloseable {
      * summaries and counters; live runs lie in allocated pages and account for every allocated page outside
      * the caches; allocated and free resident pages are Ready, released pages Prepared, ungrown arena space
      * Reserved; and the accounting equations of {@link PageHeapStats}. For tests and debugging: it holds the
-     * heap lock and every cache's monitor for time proportional to the heap.
+     * heap lock and every cache's lock for time proportional to the heap. It may be called at any time, from any
+     * thread, while other threads allocate, free, end, or call it too: it never reports a violation that a
+     * correct heap can show (system calls under way are allowed for, see the package documentation).
      *
      * @throws IllegalStateException describing the first violation, or if the heap is closed
      */
     public void checkInvariants() {
         underAllLocks(held -> {
-            new HeapChecker(pages, arenas, os, pageShift, releaser.inFlight()).check(held, large.bytes());
+            checker().check(held, large);
             return null;
         });
+    }
+
+    /** A checker over the heap as it is now, with the runs whose system calls are under way; under the heap lock. */
+    private HeapChecker checker() {
+        return new HeapChecker(pages, arenas, os, pageShift, releaser.inFlight(), runs.readying(), growth.growing());
     }
 
     private <T> T underAllLocks(final java.util.function.Function<List<PageCache>, T> body) {

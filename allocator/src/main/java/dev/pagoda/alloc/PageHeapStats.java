@@ -3,7 +3,10 @@ package dev.pagoda.alloc;
 /**
  * A consistent snapshot of a {@link PageHeap}'s memory, in bytes.
  *
- * <p>Every page of the heap's arenas is in exactly one state, and at every snapshot:
+ * <p>Every page of the heap's arenas is in exactly one state, and at every snapshot taken while no system call of
+ * the heap is under way (the figures come from one moment under the heap's locks, but a release, the readying of
+ * released pages and a large run's mapping or unmapping run with no lock held, and move bytes between the OS
+ * layer's states while they do):
  * <pre>
  *   reservedBytes = arenaBytes + largeBytes
  *   arenaBytes    = ungrownBytes + inUseBytes + cachedBytes + freeBytes + releasedBytes

@@ -134,8 +134,8 @@ final class Releaser {
      * the limit succeeds while other threads' caches hold free pages. The check and the allocation are not one
      * atomic step, so threads allocating at once may overshoot by a request each.
      *
-     * @param mayFlushCaches false when the caller holds a page cache's monitor: flushing takes every cache's
-     *                       monitor, and a thread holding one must not wait for another (no lock-order cycle)
+     * @param mayFlushCaches false when the caller holds a page cache's lock: flushing takes every cache's lock,
+     *                       and a thread holding one must not wait for another (no lock-order cycle)
      */
     void reserveReady(final long bytes, final boolean mayFlushCaches) {
         final long limit = memoryLimit;

@@ -30,6 +30,12 @@ final class RunAllocator {
     private final HeapMemory memory;
     /** The per-thread page caches, or null when the heap was built without them. */
     final PageCaches caches;
+    /**
+     * Live runs of {@link #allocateDirect} whose released pages are being made Ready ({@code used} under way with no
+     * lock held), as {@code {first page, pages}}: Prepared until the call returns. Guarded by the heap lock; the
+     * invariant checker allows for them, as for runs being released.
+     */
+    private final java.util.List<long[]> readying = new java.util.ArrayList<>(2);
 
     RunAllocator(final ReentrantLock lock, final PageAlloc pages, final Arenas arenas, final OsMemory os,
                  final AddressBudget budget, final Releaser releaser, final HeapGrowth growth, final int pageShift,
@@ -59,12 +65,18 @@ final class RunAllocator {
         if (npages <= RunStash.MAX_PAGES && caches != null) {
             final PageCache cache = caches.mine();
             if (cache != null) {
-                final long page;
-                synchronized (cache) {
+                long page;
+                long address = 0;
+                cache.lock.lock();
+                try {
                     page = cache.stash.take((int) npages);
+                    if (page >= 0) {
+                        address = recordRun(page, npages); // under the cache's lock: never half taken
+                    }
+                } finally {
+                    cache.lock.unlock();
                 }
                 if (page >= 0) {
-                    final long address = recordRun(page, npages);
                     if (zeroed) {
                         memory.zero(address, npages << pageShift); // a kept run was used: it is dirty
                     }
@@ -81,20 +93,27 @@ final class RunAllocator {
      */
     private long allocateCachedAligned(final PageCache cache, final int npages, final int alignPages,
                                        final boolean zeroed) {
-        final long page;
+        final long address;
         final boolean zero;
-        synchronized (cache) {
+        cache.lock.lock();
+        try {
             long p = cache.allocAligned(npages, alignPages);
             if (p < 0 && refill(cache, Math.min(Long.SIZE, npages + alignPages - 1))) {
                 p = cache.allocAligned(npages, alignPages);
             }
-            page = p;
-            zero = p >= 0 && cache.lastZeroed();
+            if (p < 0) {
+                address = 0;
+                zero = false;
+            } else {
+                address = recordRun(p, npages); // under the cache's lock: never half taken
+                zero = cache.lastZeroed();
+            }
+        } finally {
+            cache.lock.unlock();
         }
-        if (page < 0) {
+        if (address == 0) {
             return 0;
         }
-        final long address = recordRun(page, npages);
         if (zeroed && !zero) {
             memory.zero(address, (long) npages << pageShift);
         }
@@ -102,23 +121,31 @@ final class RunAllocator {
     }
 
     private long allocateCached(final PageCache cache, final int npages, final boolean zeroed) {
-        final long page;
+        final long address;
         final boolean zero;
-        synchronized (cache) {
+        cache.lock.lock();
+        try {
             long p = cache.alloc(npages);
             if (p < 0 && refill(cache, npages)) {
                 p = cache.alloc(npages);
             }
-            page = p;
-            zero = p >= 0 && cache.lastZeroed();
+            if (p < 0) {
+                address = 0;
+                zero = false;
+            } else {
+                // Recorded under the cache's lock: the pages are never out of the cache without being a live run.
+                address = recordRun(p, npages);
+                zero = cache.lastZeroed();
+            }
+        } finally {
+            cache.lock.unlock();
         }
-        if (page < 0) {
+        if (address == 0) {
             // The first fit straddles two 64-page groups, which a cache cannot hold, or the memory limit has no
-            // room for a whole group: take just the run, with no cache's monitor held (the limit's path may flush
+            // room for a whole group: take just the run, with no cache's lock held (the limit's path may flush
             // every cache).
             return allocateDirect(npages, zeroed);
         }
-        final long address = recordRun(page, npages);
         if (zeroed && !zero) {
             memory.zero(address, (long) npages << pageShift);
         }
@@ -128,7 +155,7 @@ final class RunAllocator {
     /**
      * Gives the cache's leftovers back and takes the 64-page group holding the first free run of {@code npages},
      * growing the heap if there is none; then makes the group's released pages Ready, outside the heap lock.
-     * Called with the cache's monitor held.
+     * Called with the cache's lock held.
      *
      * @return false, with the group given back, if the memory limit has no room for the group's released pages
      *         even after releasing free pages: the caller then takes just the run it needs from the allocator
@@ -158,7 +185,7 @@ final class RunAllocator {
             return true;
         }
         try {
-            // No flush of other caches here: this thread holds its own cache's monitor.
+            // No flush of other caches here: this thread holds its own cache's lock.
             releaser.reserveReady(releasedBytes, false);
         } catch (final PagodaOutOfMemoryError e) {
             flushUnderLock(cache);
@@ -190,6 +217,7 @@ final class RunAllocator {
         long page;
         long wasReleased;
         boolean known;
+        long address;
         while (true) {
             lock.lock();
             try {
@@ -201,6 +229,11 @@ final class RunAllocator {
                     final long offset = page - arena.firstPage;
                     known = offset >= arena.zeroedBase || (wasReleased == npages && releasedReadsZero);
                     arena.zeroedBase = Math.max(arena.zeroedBase, offset + npages);
+                    // Under the heap lock: the run is never allocated without being live (or known to be readied).
+                    address = recordRun(page, npages);
+                    if (wasReleased > 0) {
+                        readying.add(new long[] {page, npages});
+                    }
                     break;
                 }
             } finally {
@@ -208,7 +241,6 @@ final class RunAllocator {
             }
             growth.grow(npages);
         }
-        final long address = recordRun(page, npages);
         final long bytes = npages << pageShift;
         if (wasReleased > 0) {
             try {
@@ -226,6 +258,12 @@ final class RunAllocator {
             } finally {
                 gate.exit();
             }
+            lock.lock();
+            try {
+                readied(page);
+            } finally {
+                lock.unlock();
+            }
         }
         if (zeroed && !known) {
             memory.zero(address, bytes);
@@ -239,15 +277,34 @@ final class RunAllocator {
      */
     private void undoDirect(final long page, final long address, final long npages) {
         final Arenas.Arena arena = arenas.ofPage(page);
-        RUNS.setRelease(arena.runs, (int) (page - arena.firstPage) + Arenas.RUNS_PAD, 0);
         Locks.locked(lock, () -> {
+            readied(page);
+            RUNS.setRelease(arena.runs, (int) (page - arena.firstPage) + Arenas.RUNS_PAD, 0);
             for (long i = 0; i < npages; i++) {
                 pages.freeRange(page + i, 1, os.stateOf(address + (i << pageShift)) == MemState.PREPARED);
             }
         });
     }
 
-    /** Returns a cache's pages to the page allocator; called with the cache's monitor held. */
+    /** Forgets the readying run that starts at {@code page}; called with the heap lock held. */
+    private void readied(final long page) {
+        readying.removeIf(run -> run[0] == page);
+    }
+
+    /**
+     * The runs whose released pages are being made Ready right now, as {@code [first, pages, first, pages, ...]}:
+     * allocated and live, each page Prepared or already Ready. Call with the heap lock held.
+     */
+    long[] readying() {
+        final long[] out = new long[readying.size() * 2];
+        for (int i = 0; i < readying.size(); i++) {
+            out[2 * i] = readying.get(i)[0];
+            out[2 * i + 1] = readying.get(i)[1];
+        }
+        return out;
+    }
+
+    /** Returns a cache's pages to the page allocator; called with the cache's lock held. */
     void flushUnderLock(final PageCache cache) {
         lock.lock();
         try {
@@ -287,10 +344,12 @@ final class RunAllocator {
         final long tail = extra - head;
         final Arenas.Arena arena = arenas.ofAddress(address);
         final long first = arena.firstPage + ((address - arena.base) >>> pageShift);
-        RUNS.setRelease(arena.runs, (int) (first - arena.firstPage) + Arenas.RUNS_PAD, 0);
-        final long result = recordRun(first + head, npages);
+        final long result;
         lock.lock();
         try {
+            // The trim and the frees are one step under the heap lock: no page is ever allocated and in no run.
+            RUNS.setRelease(arena.runs, (int) (first - arena.firstPage) + Arenas.RUNS_PAD, 0);
+            result = recordRun(first + head, npages);
             if (head > 0) {
                 pages.freeRange(first, head, false);
             }

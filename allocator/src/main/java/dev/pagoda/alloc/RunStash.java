@@ -5,7 +5,7 @@ package dev.pagoda.alloc;
  * kept allocated so that the next request of exactly that length takes one back without the heap lock: Netty's
  * "normal" thread cache, in small. It holds at most {@value #SLOTS} runs and {@value #MAX_PAGES} pages (1 MiB of
  * 8 KiB pages), so a thread retains little; the runs go back to the page allocator when the cache is flushed
- * (thread end, {@code releaseToOs}). Used under the owning {@link PageCache}'s monitor.
+ * (thread end, {@code releaseToOs}). Used under the owning {@link PageCache}'s lock.
  */
 final class RunStash {
     /** Shortest run kept: shorter ones fit the page cache's group. */

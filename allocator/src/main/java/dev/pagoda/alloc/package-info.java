@@ -22,8 +22,8 @@
  *   8 entries per level, joining runs that cross entry boundaries, and ends with a word-at-a-time search of
  *   one chunk's bitmap: {@code O(levels)}, not a scan. Metadata grows with the slots in use.</li>
  *   <li><b>Page caches</b> ({@link dev.pagoda.alloc.PageCache}). Each platform thread takes a whole 64-page
- *   group from the allocator and serves runs of up to 15 pages from it with a few bit operations and no
- *   lock. Runs the thread frees go back into its cache when they lie in its group, and up to four freed runs of
+ *   group from the allocator and serves runs of up to 15 pages from it with a few bit operations under the
+ *   cache's own lock (uncontended: one compare-and-set), never the heap lock. Runs the thread frees go back into its cache when they lie in its group, and up to four freed runs of
  *   16 to 128 pages are kept for the thread's next request of the same length ({@code RunStash}).</li>
  *   <li><b>Large runs.</b> A run longer than an arena gets a dedicated reservation, unmapped when freed.</li>
  * </ul>
@@ -141,12 +141,24 @@
  *   memory, and fails with the JDK's own exception once its arena is closed.</li>
  * </ul>
  * Raw addresses are the caller's to stop using after {@code free} or {@code close}, as with {@code malloc}.
- * Closing takes no lock while it waits, so it adds no edge to the lock order, which is, outermost first: the
- * scavenger's monitor (its steps, and close waiting for one), a page cache's lock, the grow lock, the heap lock.
+ * Closing takes no lock while it waits, so it adds no edge to the lock order below; it first waits for a scavenger
+ * step in progress (the scavenger's monitor, taken before any other lock), then shuts the gate.
+ *
+ * <h2>Locks</h2>
+ * Every lock that is held while another is taken appears in one order, written down in
+ * {@code PageCaches}: a virtual thread's shard of span caches ({@code Heap}), then the page-cache registry, then
+ * the page caches' locks in ascending cache id (ids are unique and given in creation order), then the grow lock,
+ * then the heap lock. A thread allocating or freeing holds at most
+ * its own cache's lock, then perhaps the grow lock and the heap lock. {@code stats()} and {@code checkInvariants()}
+ * take the registry (so no new cache can start to hold pages), every cache's lock in id order, in a loop that
+ * uses the same stack for ten caches or ten thousand, then the heap lock; never the grow lock. Two of them at
+ * once, or one and any number of threads coming, allocating and ending, cannot deadlock. No system call is made
+ * with the heap lock held.
  *
  * <h2>Invariants</h2>
  * With {@code G} grown pages, {@code U} pages in live runs, {@code C} pages in caches (groups and kept runs), {@code F} free resident
- * and {@code R} released pages, and {@code L} bytes of large runs, at every moment the heap lock is free:
+ * and {@code R} released pages, and {@code L} bytes of large runs, at every moment when no thread holds the heap
+ * lock or a page cache's lock (what {@code stats()} and {@code checkInvariants()} see, as they hold all of them):
  * <pre>
  *   G = U + C + F + R                           every grown page is in exactly one state
  *   allocated(PageAlloc) = U + C                caches hold allocated pages
@@ -157,7 +169,15 @@
  *   summary(entry)    = merge(summaries of its 8 children); summary(chunk) = summarize(bitmap)
  * </pre>
  * {@link dev.pagoda.alloc.PageHeap#checkInvariants()} checks all of them, page by page, against the OS layer's
- * own record of states. A run being released counts as free; its pages are Ready until {@code unused} returns
- * and Prepared until the run is put back, and the checker allows for exactly that.
+ * own record of states. Every change of a run's state (taken from a cache or the allocator and recorded live; no
+ * longer live and back in a cache or the allocator) is made under the lock that covers it, so no run is ever seen
+ * half allocated or half freed. What is left are the system calls, made with no lock held, and the checker
+ * allows for exactly those: a run being released counts as free, its pages Ready until {@code unused} returns and
+ * Prepared until the run is put back; a live run whose released pages are being made Ready is Prepared until
+ * {@code used} returns; chunks being mapped are Reserved until {@code map} returns, then Prepared, and not yet
+ * grown; and while a large run is being mapped or unmapped the OS layer's totals may or may not include it, so
+ * the two equations on those totals are checked across a moment when none is (every page of the arenas is
+ * checked in any case). So the checker may be called at any moment, under load, and right after threads end
+ * while their caches are being given back.
  */
 package dev.pagoda.alloc;

@@ -282,6 +282,7 @@ class HeapLifecycleTest {
                 assertNull(odd.get());
             }
             assertEquals(0, liveObjects(heap), "allocations of closed arenas still live");
+            heap.checkInvariants();
         }
     }
 
