@@ -445,6 +445,7 @@ public final class Heap implements AutoCloseable {
      * are then released ({@link PageHeap#releaseToOs()}). Spans held by live threads' caches stay.
      *
      * @return the bytes released
+     * @throws IllegalStateException if the heap is closed (also when it closes while the release runs)
      */
     public long releaseToOs() {
         reclaimEmptySpans(Integer.MAX_VALUE);
@@ -566,6 +567,7 @@ public final class Heap implements AutoCloseable {
      * exact only when no thread is allocating or freeing.
      *
      * @return the statistics
+     * @throws IllegalStateException if the heap is closed
      */
     public HeapStats stats() {
         return counters.stats(pages.stats(), pages.memoryLimit());
@@ -586,7 +588,7 @@ public final class Heap implements AutoCloseable {
     /**
      * Checks the page heap's invariants ({@link PageHeap#checkInvariants()}).
      *
-     * @throws IllegalStateException describing the first violation
+     * @throws IllegalStateException describing the first violation, or if the heap is closed
      */
     public void checkInvariants() {
         pages.checkInvariants();
