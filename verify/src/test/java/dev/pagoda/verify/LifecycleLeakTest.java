@@ -28,45 +28,48 @@ class LifecycleLeakTest {
 
     @Test
     void shouldLetEveryClosedHeapBeCollectedWhileTheThreadThatUsedItLivesOn() throws InterruptedException {
-        final ReferenceQueue<Object> queue = new ReferenceQueue<>();
-        final List<Reference<Object>> heaps = new ArrayList<>();
-        for (int i = 0; i < CYCLES; i++) {
+        assertEquals(0, cycles(() -> {
             final Heap heap = Heap.create();
             use(heap);
-            heaps.add(new WeakReference<>(heap, queue));
             heap.close();
-        }
-
-        assertEquals(0, awaitCollected(queue, heaps), "closed heaps still reachable");
+            return heap;
+        }), "closed heaps still reachable");
     }
 
     @Test
     void shouldLetEveryHeapClosedByAnotherThreadBeCollected() throws InterruptedException {
-        final ReferenceQueue<Object> queue = new ReferenceQueue<>();
-        final List<Reference<Object>> heaps = new ArrayList<>();
-        for (int i = 0; i < CYCLES; i++) {
+        assertEquals(0, cycles(() -> {
             final Heap heap = Heap.create();
             use(heap);
-            heaps.add(new WeakReference<>(heap, queue));
             final Thread closer = Thread.ofPlatform().start(heap::close);
             closer.join();
-        }
-
-        assertEquals(0, awaitCollected(queue, heaps), "heaps closed by another thread still reachable");
+            return heap;
+        }), "heaps closed by another thread still reachable");
     }
 
     @Test
     void shouldLetEveryClosedPageHeapBeCollected() throws InterruptedException {
+        assertEquals(0, cycles(() -> {
+            final PageHeap heap = PageHeap.builder().build();
+            heap.free(heap.allocate(1)); // a one-page run comes from, and goes back to, this thread's page cache
+            heap.close();
+            return heap;
+        }), "closed page heaps still reachable");
+    }
+
+    /** One create-use-close cycle on this thread; returns the closed heap, to be watched. */
+    private interface Cycle {
+        Object run() throws InterruptedException;
+    }
+
+    /** Runs {@value #CYCLES} cycles on this thread and answers how many closed heaps stay reachable. */
+    private static int cycles(final Cycle cycle) throws InterruptedException {
         final ReferenceQueue<Object> queue = new ReferenceQueue<>();
         final List<Reference<Object>> heaps = new ArrayList<>();
         for (int i = 0; i < CYCLES; i++) {
-            final PageHeap heap = PageHeap.builder().build();
-            heap.free(heap.allocate(1)); // a one-page run comes from, and goes back to, this thread's page cache
-            heaps.add(new WeakReference<>(heap, queue));
-            heap.close();
+            heaps.add(new WeakReference<>(cycle.run(), queue));
         }
-
-        assertEquals(0, awaitCollected(queue, heaps), "closed page heaps still reachable");
+        return awaitCollected(queue, heaps);
     }
 
     private static void use(final Heap heap) {
