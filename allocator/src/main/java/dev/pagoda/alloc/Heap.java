@@ -1,15 +1,15 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.alloc.monitor.HeapMonitor;
+import dev.pagoda.alloc.monitor.MonitoredHeap;
+import dev.pagoda.alloc.small.HeapEngine;
 import dev.pagoda.os.OsMemory;
-import dev.pagoda.os.ThreadSlot;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
+
 
 /**
- * An off-heap allocator for any size: small objects (up to {@value SizeClasses#MAX_SIZE} bytes) from
+ * An off-heap allocator for any size: small objects (up to 32 KiB) from
  * per-thread caches of size-class spans, larger ones as runs of whole pages from a {@link PageHeap}. Memory is
  * handed out zeroed unless the heap is built with {@code zeroing(false)}; addresses are plain {@code long}s.
  *
@@ -37,64 +37,23 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * caught once the first free is visible to the second thread.
  */
 public final class Heap implements AutoCloseable {
-
+    /** The page heap underneath, owned: its own allocate, free and close are refused. */
     private final PageHeap pages;
-    private final long pageSize;
-    private final int pageShift;
-    private final boolean zeroing;
-    /** Spans with free objects and no owner, per size class. */
-    private final List<ConcurrentLinkedQueue<Span>> partial = new ArrayList<>(SizeClasses.COUNT);
-    private final ThreadSlot<ThreadCache> caches;
-    private final ThreadCache[] shards;
-    private final HeapCounters counters;
-    private final SpanTable spans;
-    private volatile boolean closed;
-    /** Pagoda's own reads and writes of the memory, fenced against close (the page heap's {@link HeapMemory}). */
-    private final HeapMemory memory;
-    /** Whether the OS layer is simulated: no memory behind the addresses, so nothing may be read or written. */
-    private final boolean simulated;
-    /**
-     * The arenas ({@link #newArena()}, {@link #newSharedArena()}) not yet closed, in the low bits, and two flags:
-     * {@link #CLOSING} once {@link #close()} has begun (no new arena), {@link #STOPPED} once the page heap has
-     * stopped. The memory is unmapped by whichever of {@code close()} and the last arena's close makes the state
-     * exactly {@code CLOSING | STOPPED}, so no segment of an open arena ever loses its memory.
-     */
-    private final java.util.concurrent.atomic.AtomicInteger arenaState = new java.util.concurrent.atomic.AtomicInteger();
-    private static final int CLOSING = 1 << 30;
-    private static final int STOPPED = 1 << 29;
-    private static final int COUNT = STOPPED - 1;
-    /** Debug mode (null when off): poison, use-after-free checks, allocation sites, leak report. */
-    private final HeapDebug debug;
+    /** Size classes, spans, thread caches, arenas and the order of closing ({@link HeapEngine}). */
+    private final HeapEngine engine;
     /** The heap's MBean, null when built with {@code jmx(false)}. */
     private final HeapMonitor monitor;
 
     Heap(final HeapBuilder b) {
         final OsMemory os = b.pages().os() != null ? b.pages().os() : OsMemory.system();
-        this.simulated = "simulated".equals(os.port());
         // 8 KiB pages, the size classes' tuning, unless the OS pages are larger (16 KiB on Apple silicon).
-        this.pages = b.pages().os(os).pageSize(Math.max(8192, os.pageSize())).build();
-        this.pageSize = pages.pageSize();
-        this.pageShift = Long.numberOfTrailingZeros(pageSize);
-        this.zeroing = b.pages().zeroing();
-        this.memory = pages.memory();
-        pages.ownedBy(pages.name());
-        this.debug = b.debug() ? new HeapDebug(memory) : null;
-        this.counters = new HeapCounters(pageSize);
-        this.spans = new SpanTable(pages, counters);
-        for (int c = 0; c < SizeClasses.COUNT; c++) {
-            partial.add(new ConcurrentLinkedQueue<>());
-        }
-        this.caches = ThreadSlot.create("pagoda-heap-cache", () -> counters.live(new ThreadCache(false)),
-                this::retire);
-        this.shards = new ThreadCache[Math.max(2, 2 * Runtime.getRuntime().availableProcessors())];
-        for (int i = 0; i < shards.length; i++) {
-            shards[i] = counters.live(new ThreadCache(true));
-        }
-        pages.onScavengeGeneration(() -> reclaimEmptySpans(16));
-        this.monitor = b.jmx() ? HeapMonitor.register(this, () -> {
-            caches.close();
+        this.pages = b.pages().os(os).pageSize(Math.max(8192, os.pageSize())).buildOwned();
+        this.engine = new HeapEngine(pages.engine(), b.debug());
+        pages.onScavengeGeneration(() -> engine.reclaimEmptySpans(16));
+        this.monitor = b.jmx() ? HeapMonitor.register(new Monitored(this), () -> {
+            engine.abandon();
             pages.stop();
-            pages.unmap();
+            pages.engine().unmap();
         }) : null;
     }
 
@@ -126,14 +85,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocate(final long size) {
-        checkOpen();
-        if (size <= 0 || size > Long.MAX_VALUE - pageSize) {
-            throw new IllegalArgumentException("size must be between 1 and " + (Long.MAX_VALUE - pageSize)
-                    + ": size=" + size);
-        }
-        final long address = size <= SizeClasses.MAX_SIZE ? allocateSmall(SizeClasses.classOf(size), size)
-                : pages.allocateRun((size + pageSize - 1) / pageSize, zeroing);
-        return debug != null ? debug.record(address) : address;
+        return engine.allocate(size);
     }
 
     /**
@@ -149,119 +101,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocate(final long size, final long alignment) {
-        checkOpen();
-        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
-            throw new IllegalArgumentException("alignment must be a power of two: alignment=" + alignment);
-        }
-        if (alignment <= 16) {
-            return allocate(size);
-        }
-        final long address = allocateAligned(size, alignment);
-        return debug != null ? debug.record(address) : address;
-    }
-
-    private long allocateAligned(final long size, final long alignment) {
-        if (size <= 0 || size > Long.MAX_VALUE - Math.max(alignment, pageSize)) {
-            throw new IllegalArgumentException("size must be positive and leave room for the alignment: size="
-                    + size + ", alignment=" + alignment);
-        }
-        if (alignment <= pageSize) {
-            final long rounded = (size + alignment - 1) & -alignment;
-            if (rounded <= SizeClasses.MAX_SIZE) {
-                // Spans start on page boundaries, so a class whose size is a multiple of the alignment
-                // hands out aligned objects only.
-                for (int c = SizeClasses.classOf(rounded); c < SizeClasses.COUNT; c++) {
-                    if (SizeClasses.size(c) % alignment == 0) {
-                        return allocateSmall(c, size);
-                    }
-                }
-            }
-            return pages.allocateRun((size + pageSize - 1) / pageSize, zeroing);
-        }
-        return pages.allocateAlignedRun((size + pageSize - 1) / pageSize, alignment);
-    }
-
-    private long allocateSmall(final int c, final long requested) {
-        final ThreadCache cache = Thread.currentThread().isVirtual() ? lockShard() : caches.get();
-        try {
-            Span span = cache.current[c];
-            int i = span == null ? -1 : span.allocate();
-            if (i < 0) {
-                span = refill(cache, c);
-                i = span.allocate();
-            }
-            final boolean fresh = i >= span.freshIndex;
-            if (fresh) {
-                span.freshIndex = i + 1;
-            }
-            final long address = span.base + (long) i * span.size;
-            if (debug != null && !fresh) {
-                debug.checkPoison(span, i, address); // throws on a write after free, quarantining the object
-            }
-            cache.allocs[c]++;
-            cache.rounding[c] += span.size - requested;
-            if (zeroing && !fresh) {
-                memory.zero(address, span.size);
-            }
-            return address;
-        } finally {
-            if (cache.lock != null) {
-                cache.lock.unlock();
-            }
-        }
-    }
-
-    private ThreadCache lockShard() {
-        final int start = (int) (Thread.currentThread().threadId() % shards.length);
-        for (int k = 0; k < shards.length; k++) {
-            final ThreadCache shard = shards[(start + k) % shards.length];
-            if (shard.lock.tryLock()) {
-                return shard;
-            }
-        }
-        final ThreadCache shard = shards[start];
-        shard.lock.lock();
-        return shard;
-    }
-
-    /** Finds the cache a span with a free object of class {@code c}: remote frees, the partial list, or new pages. */
-    private Span refill(final ThreadCache cache, final int c) {
-        final Span old = cache.current[c];
-        if (old != null) {
-            if (old.collect() > 0) {
-                return old;
-            }
-            detach(old);
-            cache.current[c] = null;
-        }
-        for (Span s; (s = partial.get(c).poll()) != null; ) {
-            s.unmarkQueued();
-            if (!s.claim(cache)) {
-                continue;
-            }
-            s.collect();
-            if (s.localFree > 0) {
-                cache.current[c] = s;
-                return s;
-            }
-            detach(s);
-        }
-        final long npages = SizeClasses.spanPages(c);
-        final long base = pages.allocateRun(npages, zeroing);
-        final Span s = new Span(base, c, npages, pageSize);
-        s.owner(cache);
-        spans.index(base, npages, s);
-        counters.spanAdded(c, npages);
-        cache.current[c] = s;
-        return s;
-    }
-
-    /** Lets go of a span; queues it if it has free objects so that another cache can take it. */
-    private void detach(final Span s) {
-        s.owner(null);
-        if ((s.localFree > 0 || s.hasRemote()) && s.markQueued()) {
-            partial.get(s.sizeClass).add(s);
-        }
+        return engine.allocate(size, alignment);
     }
 
     /**
@@ -273,43 +113,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public void free(final long address) {
-        checkOpen();
-        final Span span = spans.of(address);
-        if (span == null) {
-            if (address == 0) {
-                throw new IllegalArgumentException("address must not be 0");
-            }
-            pages.freeRun(address);
-            if (debug != null) {
-                debug.forget(address);
-            }
-            return;
-        }
-        final int i = span.indexOf(address);
-        if (debug != null) {
-            debug.refuseQuarantined(address);
-            if (!span.isLive(i)) {
-                throw Span.notLive(address);
-            }
-            debug.poison(address, span.size);
-            debug.forget(address);
-        }
-        final Object owner = span.owner();
-        final ThreadCache mine = Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
-        if (owner != null && owner == mine) {
-            if (!span.freeLocal(i)) {
-                throw Span.notLive(address);
-            }
-            mine.frees[span.sizeClass]++;
-            return;
-        }
-        if (!span.freeRemote(i)) {
-            throw Span.notLive(address);
-        }
-        counters.remoteFree(span.sizeClass);
-        if (span.owner() == null && span.markQueued()) {
-            partial.get(span.sizeClass).add(span);
-        }
+        engine.free(address);
     }
 
     /**
@@ -321,27 +125,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long usableSize(final long address) {
-        checkOpen();
-        return sizeOf(address);
-    }
-
-    /** {@link #usableSize} without the open check, for debug mode's leak report, made while the heap closes. */
-    long sizeOf(final long address) {
-        final Span span = spans.of(address);
-        if (span == null) {
-            if (address == 0) {
-                throw new IllegalArgumentException("address must not be 0");
-            }
-            return pages.runPages(address) * pageSize;
-        }
-        final int i = span.indexOf(address);
-        if (debug != null) {
-            debug.refuseQuarantined(address);
-        }
-        if (!span.isLive(i)) {
-            throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation");
-        }
-        return span.size;
+        return engine.usableSize(address);
     }
 
     /**
@@ -362,21 +146,7 @@ public final class Heap implements AutoCloseable {
      *                                       copy
      */
     public long reallocate(final long address, final long newSize) {
-        final long usable = usableSize(address);
-        if (newSize <= 0) {
-            throw new IllegalArgumentException("newSize must be positive: newSize=" + newSize);
-        }
-        if (newSize <= usable && (usable <= SizeClasses.MAX_SIZE || newSize > usable / 2)) {
-            return address;
-        }
-        if (simulated) {
-            throw new UnsupportedOperationException("reallocate must move the allocation at 0x"
-                    + Long.toHexString(address) + ", and a simulated OsMemory has no memory to copy");
-        }
-        final long fresh = allocate(newSize);
-        memory.copy(address, fresh, Math.min(usable, newSize));
-        free(address);
-        return fresh;
+        return engine.reallocate(address, newSize);
     }
 
     /**
@@ -395,8 +165,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public java.lang.foreign.Arena newArena() {
-        arenaOpened();
-        return HeapArena.open(this, false);
+        return engine.newArena(false);
     }
 
     /**
@@ -408,36 +177,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public java.lang.foreign.Arena newSharedArena() {
-        arenaOpened();
-        return HeapArena.open(this, true);
-    }
-
-    /** Counts a new arena in; refuses it once the heap is closing. */
-    private void arenaOpened() {
-        while (true) {
-            final int s = arenaState.get();
-            if ((s & CLOSING) != 0) {
-                throw CloseGate.closed();
-            }
-            if ((s & COUNT) == COUNT) {
-                throw new IllegalStateException("too many open arenas on this heap: " + COUNT);
-            }
-            if (arenaState.compareAndSet(s, s + 1)) {
-                return;
-            }
-        }
-    }
-
-    /** Counts an arena out (closed, or unreachable and cleaned); the last one after close unmaps the memory. */
-    void arenaEnded() {
-        if (arenaState.decrementAndGet() == (CLOSING | STOPPED)) {
-            pages.unmap();
-        }
-    }
-
-    /** Whether the heap is closed or closing: an arena's close then leaves its memory to the heap's unmap. */
-    boolean isClosed() {
-        return closed;
+        return engine.newArena(true);
     }
 
     /**
@@ -448,7 +188,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed (also when it closes while the release runs)
      */
     public long releaseToOs() {
-        reclaimEmptySpans(Integer.MAX_VALUE);
+        engine.reclaimEmptySpans(Integer.MAX_VALUE);
         return pages.releaseToOs();
     }
 
@@ -460,46 +200,9 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public long scavenge() {
-        checkOpen();
-        reclaimEmptySpans(Integer.MAX_VALUE);
+        engine.checkOpen();
+        engine.reclaimEmptySpans(Integer.MAX_VALUE);
         return pages.scavenge();
-    }
-
-    /**
-     * Spans with no live object, queued as partial, go back to the page heap. {@code perClass} bounds the spans
-     * looked at per size class (the queues rotate, so repeated calls visit them all); {@code Integer.MAX_VALUE}
-     * makes one full pass. The scavenger calls it at every generation with a small bound, so an idle heap with
-     * many partial spans costs it microseconds, not a walk of every span.
-     */
-    private void reclaimEmptySpans(final int perClass) {
-        if (closed) {
-            return;
-        }
-        final Object reclaimer = new Object();
-        for (final ConcurrentLinkedQueue<Span> q : partial) {
-            final int n = perClass == Integer.MAX_VALUE ? q.size() : perClass;
-            Span first = null;
-            for (int k = 0; k < n; k++) {
-                final Span s = q.poll();
-                if (s == null) {
-                    break;
-                }
-                s.unmarkQueued();
-                if (s.claim(reclaimer)) {
-                    s.collect();
-                    if (s.live() == 0) {
-                        spans.unindex(s);
-                        pages.freeRun(s.base);
-                    } else {
-                        detach(s);
-                    }
-                }
-                if (s == first) {
-                    break; // came round the whole queue
-                }
-                first = first == null ? s : first;
-            }
-        }
     }
 
     /**
@@ -519,7 +222,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public void memoryTarget(final long bytes) {
-        checkOpen();
+        engine.checkOpen();
         pages.memoryTarget(bytes);
     }
 
@@ -570,7 +273,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public HeapStats stats() {
-        return counters.stats(pages.stats(), pages.memoryLimit());
+        return engine.stats(pages.stats(), pages.memoryLimit());
     }
 
     /**
@@ -581,7 +284,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public void memoryLimit(final long bytes) {
-        checkOpen();
+        engine.checkOpen();
         pages.memoryLimit(bytes);
     }
 
@@ -621,56 +324,17 @@ public final class Heap implements AutoCloseable {
      */
     @Override
     public void close() {
-        synchronized (arenaState) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            arenaState.getAndAdd(CLOSING);
+        if (!engine.beginClose()) {
+            return;
         }
         try {
-            if (debug != null) {
-                debug.reportLeaks(this);
-            }
+            engine.reportLeaks();
         } finally {
             if (monitor != null) {
                 monitor.unregister();
             }
             pages.stop();
-            caches.close();
-            final int before = arenaState.getAndAdd(STOPPED);
-            if ((before & COUNT) == 0) {
-                pages.unmap();
-            }
-        }
-    }
-
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("the heap is closed");
-        }
-    }
-
-    /** A dead thread's cache: every span goes back, freed to the page heap if empty, else queued. */
-    private void retire(final ThreadCache cache) {
-        counters.retire(cache);
-        for (int c = 0; c < cache.current.length; c++) {
-            final Span s = cache.current[c];
-            if (s == null) {
-                continue;
-            }
-            cache.current[c] = null;
-            s.collect();
-            if (s.live() == 0) {
-                spans.unindex(s);
-                try {
-                    pages.freeRun(s.base);
-                } catch (final IllegalStateException closed) {
-                    return; // the heap was closed: its memory is gone already
-                }
-            } else {
-                detach(s);
-            }
+            engine.finishClose();
         }
     }
 
@@ -682,9 +346,54 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap was not built with {@code debug(true)}
      */
     public java.util.List<LiveAllocation> liveAllocations() {
-        if (debug == null) {
-            throw new IllegalStateException("live allocations are recorded only by a heap built with debug(true)");
+        return engine.liveAllocations();
+    }
+
+    /** What the heap's MBean reads and does, without the monitor knowing the {@code Heap}. */
+    private record Monitored(Heap heap) implements MonitoredHeap {
+        @Override
+        public String name() {
+            return heap.name();
         }
-        return debug.liveAllocations(this);
+
+        @Override
+        public PageHeapStats pageStats() {
+            return heap.pages.stats();
+        }
+
+        @Override
+        public long memoryLimit() {
+            return heap.memoryLimit();
+        }
+
+        @Override
+        public void memoryLimit(final long bytes) {
+            heap.memoryLimit(bytes);
+        }
+
+        @Override
+        public long memoryTarget() {
+            return heap.memoryTarget();
+        }
+
+        @Override
+        public void memoryTarget(final long bytes) {
+            heap.memoryTarget(bytes);
+        }
+
+        @Override
+        public HugePageReport hugePages() {
+            return heap.hugePages();
+        }
+
+        @Override
+        public HeapResidency residency() {
+            return "simulated".equals(heap.pages.os().port()) ? null : heap.residency();
+        }
+
+        @Override
+        public long releaseToOs() {
+            return heap.releaseToOs();
+        }
     }
 }

@@ -1,12 +1,11 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.alloc.monitor.ResidencyMeter;
+import dev.pagoda.alloc.pageheap.PageHeapEngine;
+import dev.pagoda.alloc.scavenge.BackgroundScavenger;
+import dev.pagoda.alloc.scavenge.Scavenger;
 import dev.pagoda.os.OsMemory;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A heap of pages: runs of whole pages carved from arenas of reserved address space, handed out zeroed, taken
@@ -30,91 +29,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link IllegalArgumentException} and the heap is unchanged. When the address-space budget is exhausted or the
  * OS refuses memory, {@code allocate} throws {@link PagodaOutOfMemoryError} and the heap stays usable.
  *
- * <p><b>Threads.</b> All methods are thread-safe. Runs of up to {@value PageCache#MAX_PAGES} pages are served by
- * a per-thread {@link PageCache} without the heap lock (platform threads only: virtual threads, which may
+ * <p><b>Threads.</b> All methods are thread-safe. Runs of up to 15 pages are served by
+ * a per-thread page cache without the heap lock (platform threads only: virtual threads, which may
  * number millions, go to the heap directly), and a run freed by the thread whose cache it came from goes
  * back to that cache; a thread also keeps a few freed runs of 16 to 128 pages for its next request of the
  * same length. Any thread may free any run. A thread's cache is flushed back to the heap when the
  * thread ends and when {@link #releaseToOs()} runs. No system call is made while the heap lock is held.
  */
 public final class PageHeap implements AutoCloseable {
-    private static final VarHandle RUNS = MethodHandles.arrayElementVarHandle(int[].class);
-
-    private final OsMemory os;
-    private final long pageSize;
-    private final int pageShift;
-    private final long arenaBytes;
-    private final long chunkBytes;
-    private final AddressBudget budget;
-    private final boolean zeroing;
-
-    /** Guards the page allocator, arena growth marks and the reserved-bytes count. Never held across a syscall. */
-    private final ReentrantLock lock = new ReentrantLock();
-    private final PageAlloc pages = new PageAlloc();
-    private final Arenas arenas;
-    private final LargeRuns large;
-    private final PageCaches caches;
-    private final RunAllocator runs;
-    private final Releaser releaser;
-    private final HeapGrowth growth;
-    private final String name;
-    private final HugePageReport hugePages;
+    /** Everything but the scavenger: arenas, runs, caches, limit, close gate ({@link PageHeapEngine}). */
+    private final PageHeapEngine engine;
+    /** Releases free pages in the background and on {@link #scavenge()}, beside the engine. */
     private final Scavenger scavenger;
-    /** Shut by {@link #close()}: system-call sequences in flight finish first ({@link CloseGate}). */
-    private final CloseGate gate = new CloseGate();
-    /** Pagoda's own reads and writes of the heap's memory, fenced against close ({@link HeapMemory}). */
-    private final HeapMemory memory = new HeapMemory();
-    /** The {@link Heap} this page heap serves, or null: a Heap's page heap refuses what would break the Heap. */
-    private volatile String owner;
-    /** Whether the memory was given back (close, or the owning Heap's last arena closing). */
-    private boolean unmapped;
-    private static final AtomicInteger NAMES = new AtomicInteger();
-    /**
-     * The OS-memory layers that back an open heap. A heap's limit, statistics and invariant checks read the layer's
-     * own counters, so a layer serves one heap at a time; a second heap on it is refused.
-     */
-    private static final java.util.Set<OsMemory> IN_USE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Whether a {@link Heap} owns this page heap: it then refuses what would break the heap. */
+    private final boolean owned;
 
-    PageHeap(final PageHeapBuilder b) {
-        this.os = b.os() != null ? b.os() : OsMemory.system();
-        this.pageSize = b.pageSize();
-        if (pageSize < os.pageSize()) {
-            throw new IllegalArgumentException("pageSize must be at least the OS page size " + os.pageSize()
-                    + ": pageSize=" + pageSize);
-        }
-        this.pageShift = Long.numberOfTrailingZeros(pageSize);
-        this.chunkBytes = pageSize * PageAlloc.CHUNK_PAGES;
-        this.arenaBytes = b.arenaBytes();
-        if (arenaBytes < chunkBytes) {
-            throw new IllegalArgumentException("arenaBytes must be at least a chunk of " + PageAlloc.CHUNK_PAGES
-                    + " pages (" + chunkBytes + " bytes): arenaBytes=" + arenaBytes);
-        }
-        this.budget = new AddressBudget(b.budget());
-        this.zeroing = b.zeroing();
-        if (zeroing && "simulated".equals(os.port())) {
-            throw new IllegalArgumentException("a simulated OsMemory has no memory behind its addresses: build the "
-                    + "heap with zeroing(false)");
-        }
-        if (!IN_USE.add(os)) {
-            throw new IllegalArgumentException("this OsMemory already backs an open heap, and a heap's limit, "
-                    + "statistics and checks read its counters: give each heap its own (OsMemory.system() returns "
-                    + "a new one on every call)");
-        }
-        this.name = b.name() != null ? b.name() : "heap-" + NAMES.incrementAndGet();
-        this.hugePages = HugePageReport.resolve(os, b.hugePages());
-        this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
-        this.releaser = new Releaser(lock, pages, arenas, os, name, pageShift, b.memoryLimit(), gate);
-        releaser.keepHugePages(hugePages.hugePagesInPlay());
-        this.large = new LargeRuns(os, b.guardPages(), budget, releaser, hugePages, gate);
-        this.growth = new HeapGrowth(lock, pages, arenas, os, budget, arenaBytes, chunkBytes, gate,
-                hugePages, name);
-        this.runs = new RunAllocator(lock, pages, arenas, os, budget, releaser, growth, pageShift, b.pageCaches(),
-                gate, memory);
-        this.caches = runs.caches;
-        if (caches != null) {
-            releaser.flushCaches(caches::flushAll);
-        }
-        this.scavenger = new Scavenger(name, lock, pages, arenas, releaser, os, pageShift, b.clock(), b, hugePages);
+    PageHeap(final PageHeapBuilder b, final boolean owned) {
+        this.engine = new PageHeapEngine(b.config());
+        this.owned = owned;
+        this.scavenger = new Scavenger(engine, b.clock(), b.backgroundScavenger(), b.scavengerTrace(),
+                b.memoryTarget());
         if (scavenger.background()) {
             BackgroundScavenger.shared().register(scavenger);
         }
@@ -141,7 +75,7 @@ public final class PageHeap implements AutoCloseable {
      */
     public long allocate(final long npages) {
         refuseIfOwned("allocate");
-        return allocateRun(npages, zeroing);
+        return engine.allocateRun(npages, engine.zeroing());
     }
 
     /**
@@ -157,23 +91,7 @@ public final class PageHeap implements AutoCloseable {
      */
     public long allocate(final long npages, final boolean zeroed) {
         refuseIfOwned("allocate");
-        return allocateRun(npages, zeroed);
-    }
-
-    /** {@link #allocate(long, boolean)} for the owning {@link Heap}. */
-    long allocateRun(final long npages, final boolean zeroed) {
-        if (npages <= 0 || npages > (Long.MAX_VALUE >>> pageShift)) {
-            throw new IllegalArgumentException("npages must be between 1 and " + (Long.MAX_VALUE >>> pageShift)
-                    + ": npages=" + npages);
-        }
-        if (zeroed && !zeroing) {
-            throw new IllegalArgumentException("this heap was built with zeroing(false): it cannot zero");
-        }
-        checkOpen();
-        if (npages > arenas.pagesPerArena) {
-            return large.allocate(npages << pageShift, pageSize);
-        }
-        return runs.allocate(npages, zeroed);
+        return engine.allocateRun(npages, zeroed);
     }
 
     /**
@@ -191,26 +109,7 @@ public final class PageHeap implements AutoCloseable {
      */
     public long allocateAligned(final long npages, final long alignment) {
         refuseIfOwned("allocateAligned");
-        return allocateAlignedRun(npages, alignment);
-    }
-
-    /** {@link #allocateAligned} for the owning {@link Heap}. */
-    long allocateAlignedRun(final long npages, final long alignment) {
-        if (alignment <= 0 || Long.bitCount(alignment) != 1) {
-            throw new IllegalArgumentException("alignment must be a power of two: alignment=" + alignment);
-        }
-        if (alignment <= pageSize) {
-            return allocateRun(npages, zeroing);
-        }
-        if (npages <= 0 || npages > (Long.MAX_VALUE >>> pageShift)) {
-            throw new IllegalArgumentException("npages must be between 1 and " + (Long.MAX_VALUE >>> pageShift)
-                    + ": npages=" + npages);
-        }
-        checkOpen();
-        if (alignment <= arenaBytes / 4 && npages + (alignment >>> pageShift) - 1 <= arenas.pagesPerArena) {
-            return runs.allocateAligned(npages, alignment, zeroing);
-        }
-        return large.allocate(npages << pageShift, alignment);
+        return engine.allocateAlignedRun(npages, alignment);
     }
 
     /**
@@ -222,65 +121,7 @@ public final class PageHeap implements AutoCloseable {
      */
     public void free(final long address) {
         refuseIfOwned("free");
-        freeRun(address);
-    }
-
-    /** {@link #free} for the owning {@link Heap}. */
-    void freeRun(final long address) {
-        checkOpen();
-        final Arenas.Arena arena = arenas.ofAddress(address);
-        if (arena == null) {
-            final long bytes = large.free(address);
-            if (bytes < 0) {
-                throw new IllegalArgumentException("address 0x" + Long.toHexString(address)
-                        + " was not allocated by this heap");
-            }
-            budget.refund(bytes);
-            return;
-        }
-        final int offset = (int) ((address - arena.base) >>> pageShift);
-        final int npages = (address & (pageSize - 1)) != 0 ? 0 : (int) RUNS.getVolatile(arena.runs, offset + Arenas.RUNS_PAD);
-        if (npages <= 0) {
-            throw notLive(address);
-        }
-        // The run stops being live under the lock that covers where its pages go (the thread's cache, or the heap
-        // lock), so the invariant checker, which holds both, never sees it neither live nor free.
-        final long page = arena.firstPage + offset;
-        if (npages <= RunStash.MAX_PAGES && caches != null) {
-            final PageCache cache = caches.mineIfPresent();
-            if (cache != null) {
-                cache.lock.lock();
-                try {
-                    if (!RUNS.compareAndSet(arena.runs, offset + Arenas.RUNS_PAD, npages, 0)) {
-                        throw notLive(address);
-                    }
-                    if (!(npages <= PageCache.MAX_PAGES ? cache.free(page, npages) : cache.stash.put(page, npages))) {
-                        freeToHeap(page, npages); // cache lock, then heap lock: the lock order
-                    }
-                } finally {
-                    cache.lock.unlock();
-                }
-                return;
-            }
-        }
-        lock.lock(); // no lambda here: this is the free path of every run the caches do not take
-        try {
-            if (!RUNS.compareAndSet(arena.runs, offset + Arenas.RUNS_PAD, npages, 0)) {
-                throw notLive(address);
-            }
-            pages.freeRange(page, npages, false);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void freeToHeap(final long page, final long npages) {
-        lock.lock();
-        try {
-            pages.freeRange(page, npages, false);
-        } finally {
-            lock.unlock();
-        }
+        engine.freeRun(address);
     }
 
     /**
@@ -292,32 +133,8 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long pages(final long address) {
-        checkOpen();
-        return runPages(address);
-    }
-
-    /** {@link #pages} without the open check: the owning {@link Heap}'s leak report runs while it closes. */
-    long runPages(final long address) {
-        final Arenas.Arena arena = arenas.ofAddress(address);
-        if (arena == null) {
-            final long bytes = large.size(address);
-            if (bytes < 0) {
-                throw new IllegalArgumentException("address 0x" + Long.toHexString(address)
-                        + " was not allocated by this heap");
-            }
-            return bytes >>> pageShift;
-        }
-        final int npages = (address & (pageSize - 1)) != 0 ? 0
-                : (int) RUNS.getVolatile(arena.runs, (int) ((address - arena.base) >>> pageShift) + Arenas.RUNS_PAD);
-        if (npages <= 0) {
-            throw notLive(address);
-        }
-        return npages;
-    }
-
-    /** The arena holding {@code address}, or null. Lock-free, for the {@link Heap}'s span lookup. */
-    Arenas.Arena arenaOf(final long address) {
-        return arenas.ofAddress(address);
+        engine.checkOpen();
+        return engine.runPages(address);
     }
 
     /**
@@ -329,11 +146,7 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public long releaseToOs() {
-        checkOpen();
-        if (caches != null) {
-            caches.flushAll();
-        }
-        return releaser.releaseFree();
+        return engine.releaseToOs();
     }
 
     /**
@@ -346,13 +159,8 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public long scavenge() {
-        checkOpen();
+        engine.checkOpen();
         return scavenger.cycle();
-    }
-
-    /** Makes the scavenger run {@code hook} at the start of each generation (the Heap frees its empty spans). */
-    void onScavengeGeneration(final Runnable hook) {
-        scavenger.onGeneration(hook);
     }
 
     /**
@@ -373,7 +181,7 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public void memoryTarget(final long bytes) {
-        checkOpen();
+        engine.checkOpen();
         scavenger.memoryTarget(bytes);
     }
 
@@ -383,7 +191,7 @@ public final class PageHeap implements AutoCloseable {
      * @return the report
      */
     public HugePageReport hugePages() {
-        return hugePages;
+        return engine.hugePages();
     }
 
     /**
@@ -392,7 +200,7 @@ public final class PageHeap implements AutoCloseable {
      * @return the name
      */
     public String name() {
-        return name;
+        return engine.name();
     }
 
     /**
@@ -404,14 +212,10 @@ public final class PageHeap implements AutoCloseable {
      * @throws UnsupportedOperationException if the heap runs on a simulated OS, which has no memory to measure
      */
     public HeapResidency residency() {
-        if ("simulated".equals(os.port())) {
+        if ("simulated".equals(engine.os().port())) {
             throw new UnsupportedOperationException("a simulated OS has no resident memory to measure");
         }
-        final long[] mapped = Locks.lockedGet(lock, () -> {
-            checkOpen();
-            return arenas.grownRanges(chunkBytes);
-        });
-        return HeapResidency.measure(mapped, large.ranges());
+        return ResidencyMeter.measure(engine.mappedRanges());
     }
 
     /**
@@ -421,7 +225,7 @@ public final class PageHeap implements AutoCloseable {
      * @return the limit in bytes; {@link Long#MAX_VALUE} for none
      */
     public long memoryLimit() {
-        return releaser.memoryLimit();
+        return engine.releaser().memoryLimit();
     }
 
     /**
@@ -433,10 +237,9 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public void memoryLimit(final long bytes) {
-        checkOpen();
-        releaser.memoryLimit(bytes);
+        engine.checkOpen();
+        engine.releaser().memoryLimit(bytes);
     }
-
 
     /**
      * The heap's page size: every run is a multiple of it and aligned to it.
@@ -444,7 +247,7 @@ public final class PageHeap implements AutoCloseable {
      * @return the page size in bytes
      */
     public long pageSize() {
-        return pageSize;
+        return engine.pageSize();
     }
 
     /**
@@ -453,7 +256,7 @@ public final class PageHeap implements AutoCloseable {
      * @return the layer
      */
     public OsMemory os() {
-        return os;
+        return engine.os();
     }
 
     /**
@@ -463,7 +266,7 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public PageHeapStats stats() {
-        return underAllLocks(held -> checker().stats(held, large, scavenger.stats()));
+        return engine.stats(scavenger.stats());
     }
 
     /**
@@ -478,28 +281,7 @@ public final class PageHeap implements AutoCloseable {
      * @throws IllegalStateException describing the first violation, or if the heap is closed
      */
     public void checkInvariants() {
-        underAllLocks(held -> {
-            checker().check(held, large);
-            return null;
-        });
-    }
-
-    /** A checker over the heap as it is now, with the runs whose system calls are under way; under the heap lock. */
-    private HeapChecker checker() {
-        return new HeapChecker(pages, arenas, os, pageShift, releaser.inFlight(), runs.readying(), growth.growing());
-    }
-
-    private <T> T underAllLocks(final java.util.function.Function<List<PageCache>, T> body) {
-        final java.util.function.Function<List<PageCache>, T> locked = held -> {
-            lock.lock();
-            try {
-                checkOpen();
-                return body.apply(held);
-            } finally {
-                lock.unlock();
-            }
-        };
-        return caches != null ? caches.withAllLocked(locked) : locked.apply(List.of());
+        engine.checkInvariants();
     }
 
     /**
@@ -515,87 +297,41 @@ public final class PageHeap implements AutoCloseable {
     public void close() {
         refuseIfOwned("close");
         if (stop()) {
-            unmap();
+            engine.unmap();
         }
     }
 
+    /** The engine underneath, for the {@link Heap} that owns this page heap. */
+    PageHeapEngine engine() {
+        return engine;
+    }
+
+    /** Makes the scavenger run {@code hook} at the start of each generation (the Heap frees its empty spans). */
+    void onScavengeGeneration(final Runnable hook) {
+        scavenger.onGeneration(hook);
+    }
+
     /**
-     * The first half of closing: refuses new work, ends Pagoda's own memory accesses, waits for system calls in
-     * flight, stops the scavenger and destroys the caches. Holds no lock while it waits.
+     * The first half of closing: stops the scavenger (waiting for a step in progress, whose releases pass the close
+     * gate), then the engine.
      *
      * @return true for the call that stopped the heap
      */
     boolean stop() {
-        if (gate.isShut()) {
+        if (engine.isClosed()) {
             return false;
         }
-        // The scavenger first: close() waits for a step in progress, whose releases pass the gate.
         scavenger.close();
         if (scavenger.background()) {
             BackgroundScavenger.shared().unregister(scavenger);
         }
-        if (!gate.close()) {
-            return false;
-        }
-        memory.close();
-        if (caches != null) {
-            caches.close();
-        }
-        return true;
-    }
-
-    /**
-     * The second half of closing: unmaps every arena and large run, once. The owning {@link Heap} calls it when
-     * the last of its open arenas is closed, so no segment of an open arena ever loses its memory.
-     */
-    void unmap() {
-        synchronized (gate) {
-            if (unmapped || !gate.isShut()) {
-                return;
-            }
-            unmapped = true;
-        }
-        try {
-            for (final Arenas.Arena a : Locks.lockedGet(lock, arenas::all)) {
-                os.free(a.base, arenaBytes);
-            }
-            large.freeAll();
-        } finally {
-            IN_USE.remove(os);
-        }
-    }
-
-    /** Makes this the page heap of the {@link Heap} named {@code heap}: it refuses what would break that heap. */
-    void ownedBy(final String heap) {
-        this.owner = heap;
-    }
-
-    /** Whether the heap is closed or closing. */
-    boolean isClosed() {
-        return gate.isShut();
-    }
-
-    /** Pagoda's own access to the memory ({@link HeapMemory}). */
-    HeapMemory memory() {
-        return memory;
+        return engine.stop();
     }
 
     private void refuseIfOwned(final String operation) {
-        final String heap = owner;
-        if (heap != null) {
-            throw new UnsupportedOperationException("this page heap belongs to the Heap '" + heap + "': " + operation
-                    + " through it would break that heap; use the Heap's methods");
-        }
-    }
-
-    private static IllegalArgumentException notLive(final long address) {
-        return new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not the start of a live "
-                + "run of this heap (an interior address, or freed already)");
-    }
-
-    private void checkOpen() {
-        if (gate.isShut()) {
-            throw CloseGate.closed();
+        if (owned) {
+            throw new UnsupportedOperationException("this page heap belongs to the Heap '" + engine.name() + "': "
+                    + operation + " through it would break that heap; use the Heap's methods");
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.pagoda.alloc;
 
 import dev.pagoda.os.Clock;
+import dev.pagoda.alloc.pageheap.PageHeapConfig;
 import dev.pagoda.os.OsMemory;
 import dev.pagoda.os.Platform;
 
@@ -236,7 +237,19 @@ public final class PageHeapBuilder {
      */
     public PageHeap build() {
         checkCombination();
-        return new PageHeap(this);
+        return new PageHeap(this, false);
+    }
+
+    /** Builds the page heap under a {@link Heap}: it refuses what would break the heap. */
+    PageHeap buildOwned() {
+        checkCombination();
+        return new PageHeap(this, true);
+    }
+
+    /** The settings for the engine, with the system's OS layer if none was set. */
+    PageHeapConfig config() {
+        return new PageHeapConfig(os != null ? os : OsMemory.system(), pageSize(), arenaBytes, budget, zeroing, name,
+                hugePages(), memoryLimit, guardPages, pageCaches);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.alloc.small.SizeClasses;
 import dev.pagoda.os.MemState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;

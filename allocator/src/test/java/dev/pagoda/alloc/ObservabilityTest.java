@@ -1,5 +1,6 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.alloc.scavenge.Scavenger;
 import dev.pagoda.os.Clock;
 import dev.pagoda.os.FakeClock;
 import dev.pagoda.os.OsMemory;

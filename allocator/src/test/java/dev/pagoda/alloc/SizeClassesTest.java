@@ -1,5 +1,6 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.alloc.small.SizeClasses;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

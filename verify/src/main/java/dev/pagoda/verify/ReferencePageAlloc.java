@@ -1,6 +1,7 @@
 package dev.pagoda.verify;
 
-import dev.pagoda.alloc.PageAlloc;
+import dev.pagoda.alloc.pagealloc.PageAlloc;
+
 
 import java.util.BitSet;
 

@@ -1,7 +1,8 @@
 package dev.pagoda.verify;
 
-import dev.pagoda.alloc.Bitmaps;
-import dev.pagoda.alloc.PageSummary;
+import dev.pagoda.alloc.pagealloc.Bitmaps;
+import dev.pagoda.alloc.pagealloc.PageSummary;
+
 
 /**
  * The reference for {@link Bitmaps#summarize}: the same packed {@link PageSummary} computed by walking the

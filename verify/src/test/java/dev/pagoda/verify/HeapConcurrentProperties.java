@@ -1,8 +1,8 @@
 package dev.pagoda.verify;
 
+import dev.pagoda.alloc.small.SizeClasses;
 import dev.pagoda.alloc.Heap;
 import dev.pagoda.alloc.HeapStats;
-import dev.pagoda.alloc.SizeClasses;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;

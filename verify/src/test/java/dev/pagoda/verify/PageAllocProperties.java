@@ -1,7 +1,7 @@
 package dev.pagoda.verify;
 
-import dev.pagoda.alloc.PageAlloc;
-import dev.pagoda.alloc.PageCache;
+import dev.pagoda.alloc.pagealloc.PageAlloc;
+import dev.pagoda.alloc.pagealloc.PageCache;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;

@@ -1,7 +1,7 @@
 package dev.pagoda.verify;
 
-import dev.pagoda.alloc.PageAlloc;
-import dev.pagoda.alloc.PageSummary;
+import dev.pagoda.alloc.pagealloc.PageAlloc;
+import dev.pagoda.alloc.pagealloc.PageSummary;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

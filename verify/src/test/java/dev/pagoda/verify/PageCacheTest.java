@@ -1,7 +1,7 @@
 package dev.pagoda.verify;
 
-import dev.pagoda.alloc.PageAlloc;
-import dev.pagoda.alloc.PageCache;
+import dev.pagoda.alloc.pagealloc.PageAlloc;
+import dev.pagoda.alloc.pagealloc.PageCache;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

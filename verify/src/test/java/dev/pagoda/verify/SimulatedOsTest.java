@@ -1,10 +1,10 @@
 package dev.pagoda.verify;
 
+import dev.pagoda.alloc.small.SizeClasses;
 import dev.pagoda.alloc.Heap;
 import dev.pagoda.alloc.HugePagePolicy;
 import dev.pagoda.alloc.PageHeap;
 import dev.pagoda.alloc.PageHeapStats;
-import dev.pagoda.alloc.SizeClasses;
 import dev.pagoda.os.MemState;
 import dev.pagoda.os.Operation;
 import dev.pagoda.os.OsMemory;

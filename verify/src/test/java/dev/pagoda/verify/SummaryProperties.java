@@ -1,8 +1,8 @@
 package dev.pagoda.verify;
 
-import dev.pagoda.alloc.Bitmaps;
-import dev.pagoda.alloc.PageAlloc;
-import dev.pagoda.alloc.PageSummary;
+import dev.pagoda.alloc.pagealloc.Bitmaps;
+import dev.pagoda.alloc.pagealloc.PageAlloc;
+import dev.pagoda.alloc.pagealloc.PageSummary;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;

@@ -1,0 +1,275 @@
+package dev.pagoda.alloc.scavenge;
+
+import dev.pagoda.alloc.HugePagePolicy;
+import dev.pagoda.alloc.ScavengerStats;
+import dev.pagoda.alloc.events.HeapEvents;
+import dev.pagoda.alloc.pagealloc.PageAlloc;
+import dev.pagoda.alloc.pagealloc.ScavengeIndex;
+import dev.pagoda.alloc.pageheap.Arenas;
+import dev.pagoda.alloc.pageheap.Locks;
+import dev.pagoda.alloc.pageheap.PageHeapEngine;
+import dev.pagoda.alloc.pageheap.Releaser;
+import dev.pagoda.os.Clock;
+import dev.pagoda.os.OsMemory;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One heap's side of the background scavenger (Go's {@code mgcscavenge.go}): its goals, its place in the
+ * address space, its generations, its cycles and its counters. The {@link BackgroundScavenger} thread calls
+ * {@link #step} in turn with other heaps; a step releases at most one block (a huge page) with no lock held.
+ *
+ * <p><b>Goals.</b> Two, as in Go: retained memory (allocated plus free resident pages) at most live pages plus
+ * 10% ({@code retainExtraPercent}), and, when the user set a soft memory target, Ready bytes at most 95% of it
+ * ({@code reduceExtraPercent}). The scavenger works while either is unmet by at least a page. Go bases the first
+ * goal on the heap in use at the last GC, not at this instant; likewise the live pages here are the most seen
+ * in this generation or the last one, so a program that churns (frees and allocates again at once) does not
+ * have its free pages released only to fault them back in, while one that frees for good sees them go within
+ * two generations.
+ *
+ * <p><b>Generations.</b> Every {@value #GENERATION_MS} ms the scavenger starts a new generation: chunks dense in
+ * the last two are hidden from it ({@link ScavengeIndex}), and its search cursor goes back to the top of the
+ * heap. Within a generation it walks down from the cursor, so each page is considered once; when nothing below
+ * the cursor qualifies, it rests until the next generation.
+ */
+public final class Scavenger implements BackgroundScavenger.Target {
+    /** The length of a generation in milliseconds. */
+    public static final long GENERATION_MS = 250;
+    private static final long GENERATION = GENERATION_MS * 1_000_000L;
+    private static final int RETAIN_EXTRA_PERCENT = 10;
+    private static final int REDUCE_EXTRA_PERCENT = 5;
+
+    private final String name;
+    private final ReentrantLock lock;
+    private final PageAlloc pages;
+    private final Arenas arenas;
+    private final Releaser releaser;
+    private final OsMemory os;
+    private final int pageShift;
+    private final Clock clock;
+    private final boolean background;
+    private final boolean collapse;
+    private final boolean trace;
+    private volatile long memoryTarget;
+    /** Run at the start of every generation, before the goal is read: the Heap frees its empty spans. */
+    private volatile Runnable generationHook = () -> { };
+
+    // Owned by the thread calling step(), guarded by this object's monitor.
+    private long cursor = Long.MAX_VALUE;
+    private long generationStart;
+    private boolean resting;
+    private boolean inCycle;
+    private long cycleReleased;
+    private long cycleWork;
+    private boolean closed;
+    /** The most live pages seen by a step in this generation and in the last one. */
+    private long peakLive;
+    private long lastPeakLive;
+
+    private final LongAdder workNanos = new LongAdder();
+    private final AtomicLong cycles = new AtomicLong();
+    private final LongAdder collapsed = new LongAdder();
+    private long tracedOnDemand;
+
+    /**
+     * A scavenger for the heap of {@code engine}.
+     *
+     * @param engine       the page heap it releases from
+     * @param clock        the monotonic clock that times generations and work
+     * @param background   whether the background scavenger serves this heap
+     * @param trace        whether each cycle prints a line ({@code scavtrace})
+     * @param memoryTarget the soft target on Ready bytes, {@link Long#MAX_VALUE} for none
+     */
+    public Scavenger(final PageHeapEngine engine, final Clock clock, final boolean background, final boolean trace,
+                     final long memoryTarget) {
+        this.name = engine.name();
+        this.lock = engine.lock();
+        this.pages = engine.pageAlloc();
+        this.arenas = engine.arenas();
+        this.releaser = engine.releaser();
+        this.os = engine.os();
+        this.pageShift = engine.pageShift();
+        this.clock = clock;
+        this.background = background;
+        this.trace = trace;
+        this.collapse = engine.hugePages().inForce() == HugePagePolicy.COLLAPSE;
+        this.memoryTarget = memoryTarget;
+        this.generationStart = clock.nanoTime();
+    }
+
+    /** Sets what runs at the start of every generation. */
+    public void onGeneration(final Runnable hook) {
+        this.generationHook = hook;
+    }
+
+    /** Whether the background scavenger serves this heap. */
+    public boolean background() {
+        return background;
+    }
+
+    public long memoryTarget() {
+        return memoryTarget;
+    }
+
+    public void memoryTarget(final long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("memoryTarget must be positive (Long.MAX_VALUE for none): "
+                    + "memoryTarget=" + bytes);
+        }
+        this.memoryTarget = bytes;
+        if (background) {
+            BackgroundScavenger.shared().wake();
+        }
+    }
+
+    /** Steps until there is nothing left to do now; returns the bytes released or collapsed. */
+    public long cycle() {
+        long total = 0;
+        for (long done; (done = step()) > 0; ) {
+            total += done;
+        }
+        return total;
+    }
+
+    /** Retained bytes, the goal for them, Ready bytes and the goal for those, in one consistent read. */
+    private record Goal(long retained, long live, long retainedGoal, long ready, long readyGoal) {
+        long excess() {
+            return Math.max(retained - retainedGoal, ready - readyGoal);
+        }
+
+        /** The same goal for a live-page basis of {@code basis} bytes (the generation's peak). */
+        Goal withLive(final long basis, final int pageShift) {
+            return basis == live ? this
+                    : new Goal(retained, live, Scavenger.retainedGoal(basis, pageShift), ready, readyGoal);
+        }
+    }
+
+    /** Live bytes plus 10%, rounded up to a page. */
+    private static long retainedGoal(final long live, final int pageShift) {
+        final long pageSize = 1L << pageShift;
+        return (live + live / 100 * RETAIN_EXTRA_PERCENT + pageSize - 1) & -pageSize;
+    }
+
+    private Goal goal() {
+        final long retained;
+        final long live;
+        lock.lock();
+        try {
+            retained = (pages.grownPages() - pages.releasedPages()) << pageShift;
+            live = pages.allocatedPages() << pageShift;
+        } finally {
+            lock.unlock();
+        }
+        final long retainedGoal = retainedGoal(live, pageShift);
+        final long target = memoryTarget;
+        final long readyGoal = target == Long.MAX_VALUE ? Long.MAX_VALUE
+                : target / 100 * (100 - REDUCE_EXTRA_PERCENT);
+        return new Goal(retained, live, retainedGoal, os.stats().readyBytes(), readyGoal);
+    }
+
+    @Override
+    public synchronized long step() {
+        if (closed) {
+            return 0;
+        }
+        final long t0 = clock.nanoTime();
+        if (t0 - generationStart >= GENERATION) {
+            generationStart = t0;
+            Locks.locked(lock, pages.scavengeIndex::nextGeneration);
+            cursor = Long.MAX_VALUE;
+            resting = false;
+            lastPeakLive = peakLive;
+            peakLive = 0;
+            generationHook.run();
+        }
+        final Goal now = goal();
+        peakLive = Math.max(peakLive, now.live());
+        final Goal goal = now.withLive(Math.max(peakLive, lastPeakLive), pageShift);
+        final long excess = goal.excess();
+        long done = 0;
+        if (excess >= 1L << pageShift && !resting) {
+            inCycle = true;
+            final long maxPages = Math.min(releaser.blockPages(), (excess - 1 >>> pageShift) + 1);
+            long run = releaser.releaseOne(cursor, maxPages, false);
+            if (run < 0 && cursor != Long.MAX_VALUE) {
+                // Short holes passed over while the goal wanted more may be what it needs now: one more look
+                // from the top before resting for the generation.
+                cursor = Long.MAX_VALUE;
+                run = releaser.releaseOne(cursor, maxPages, false);
+            }
+            if (run < 0) {
+                resting = true;
+            } else {
+                cursor = ScavengeIndex.first(run);
+                done = (long) ScavengeIndex.length(run) << pageShift;
+                cycleReleased += done;
+            }
+        } else if (collapse) {
+            done = collapseOne();
+        }
+        final long work = clock.nanoTime() - t0;
+        if (done > 0 || inCycle) {
+            workNanos.add(work); // a look that finds nothing to do is not counted as work
+        }
+        if (inCycle) {
+            cycleWork += work;
+            if (done == 0 || excess - done < 1L << pageShift) {
+                endCycle(goal, done);
+            }
+        }
+        return done;
+    }
+
+    /** Asks the kernel to collapse one densely used chunk into huge pages, off every lock. */
+    private long collapseOne() {
+        final long chunk;
+        lock.lock();
+        try {
+            chunk = pages.scavengeIndex.nextCollapsible(pages);
+        } finally {
+            lock.unlock();
+        }
+        if (chunk < 0) {
+            return 0;
+        }
+        final long bytes = (long) PageAlloc.CHUNK_PAGES << pageShift;
+        os.hugePageCollapse(arenas.addressOf(chunk * PageAlloc.CHUNK_PAGES), bytes);
+        collapsed.add(bytes);
+        return bytes;
+    }
+
+    private void endCycle(final Goal before, final long lastRelease) {
+        inCycle = false;
+        if (cycleReleased == 0) {
+            cycleWork = 0;
+            return; // everything left was dense: not a cycle, nothing to report
+        }
+        cycles.incrementAndGet();
+        final long retained = before.retained() - lastRelease;
+        final boolean met = before.excess() - lastRelease < 1L << pageShift;
+        HeapEvents.cycle(name, cycleReleased, cycleWork, retained, before.retainedGoal(), met);
+        if (trace) {
+            final long onDemand = releaser.releasedOnDemand();
+            System.err.printf("pagoda scav %s: %d KiB work (bg), %d KiB work (eager), %d KiB now, %d%% util%s%n",
+                    name, cycleReleased >> 10, (onDemand - tracedOnDemand) >> 10,
+                    (pages.releasedPages() << pageShift) >> 10, retained == 0 ? 100 : before.live() * 100 / retained,
+                    met ? "" : " (goal not met: the rest is densely used)");
+            tracedOnDemand = onDemand;
+        }
+        cycleReleased = 0;
+        cycleWork = 0;
+    }
+
+    /** Stops stepping; waits for a step in progress. Idempotent. */
+    public synchronized void close() {
+        closed = true;
+    }
+
+    public ScavengerStats stats() {
+        final Goal g = goal();
+        return new ScavengerStats(releaser.releasedBackground(), releaser.releasedOnDemand(), workNanos.sum(),
+                cycles.get(), collapsed.sum(), g.retained(), g.retainedGoal(), memoryTarget, background);
+    }
+}

@@ -1,0 +1,188 @@
+package dev.pagoda.alloc.small;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A run of pages cut into objects of one size class, after Go's {@code mspan}, with mimalloc's split of free
+ * lists into a local and a remote one.
+ *
+ * <p>The span's <i>owner</i> (a thread's cache, or a shard cache under its lock) allocates from the
+ * {@code local} bitmap (set = free) and frees into it without any atomic operation. Every other thread frees
+ * by setting the object's bit in the {@code remote} bitmap with an atomic OR; the owner folds remote bits into
+ * local ones when it runs out ({@link #collect()}). A span without an owner is <i>detached</i>: when a remote
+ * free lands on it, the freeing thread queues it on its class's partial list (once, guarded by
+ * {@code queued}), where a cache that needs a span finds it.
+ *
+ * <p>Objects are never handed out twice and never freed twice: a free checks that the object's local bit is
+ * clear (it is allocated) and that no remote free of it is pending. Objects above {@code freshIndex} have never
+ * been handed out since the span's pages came zeroed from the page heap, so they need no zeroing.
+ */
+final class Span {
+    private static final VarHandle REMOTE = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle OWNER;
+    private static final VarHandle QUEUED;
+
+    static {
+        try {
+            final MethodHandles.Lookup l = MethodHandles.lookup();
+            OWNER = l.findVarHandle(Span.class, "owner", Object.class);
+            QUEUED = l.findVarHandle(Span.class, "queued", boolean.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final long base;
+    final int sizeClass;
+    final int size;
+    /** {@code 2^32 / size} rounded up: {@code (offset * divMul) >>> 32 == offset / size} within a span. */
+    final long divMul;
+    final int objects;
+    final long pages;
+    /** Owner-only: set bits are free objects. */
+    final long[] local;
+    /** Any thread: set bits are objects freed by a non-owner, not yet collected. */
+    final long[] remote;
+    /** Owner-only: objects at or above this index have never been handed out. */
+    int freshIndex;
+    /** Owner-only: free objects in {@link #local}. */
+    int localFree;
+
+    @SuppressWarnings("unused") // accessed through OWNER
+    private volatile Object owner;
+    @SuppressWarnings("unused") // accessed through QUEUED
+    private volatile boolean queued;
+
+    Span(final long base, final int sizeClass, final long pages, final long pageSize) {
+        this.base = base;
+        this.sizeClass = sizeClass;
+        this.size = SizeClasses.size(sizeClass);
+        this.divMul = 0xFFFF_FFFFL / size + 1;
+        this.pages = pages;
+        this.objects = (int) (pages * pageSize / size);
+        final int words = (objects + 63) >>> 6;
+        this.local = new long[words];
+        this.remote = new long[words];
+        for (int w = 0; w < words; w++) {
+            local[w] = w < words - 1 || (objects & 63) == 0 ? -1L : (1L << (objects & 63)) - 1;
+        }
+        this.localFree = objects;
+    }
+
+    /** Takes the lowest free object; returns its index or -1. Owner only. */
+    int allocate() {
+        final long[] bits = local;
+        for (int w = 0; w < bits.length; w++) {
+            final long x = bits[w];
+            if (x != 0) {
+                final int bit = Long.numberOfTrailingZeros(x);
+                bits[w] = x & (x - 1);
+                localFree--;
+                return (w << 6) + bit;
+            }
+        }
+        return -1;
+    }
+
+    /** Whether object {@code i} is handed out and not freed (locally or remotely). Any thread. */
+    boolean isLive(final int i) {
+        final int w = i >>> 6;
+        final long m = 1L << (i & 63);
+        return (local[w] & m) == 0 && ((long) REMOTE.getVolatile(remote, w) & m) == 0;
+    }
+
+    /** Frees object {@code i} as the owner; false if it is not live (a double free). */
+    boolean freeLocal(final int i) {
+        final int w = i >>> 6;
+        final long m = 1L << (i & 63);
+        if ((local[w] & m) != 0 || ((long) REMOTE.getVolatile(remote, w) & m) != 0) {
+            return false;
+        }
+        local[w] |= m;
+        localFree++;
+        return true;
+    }
+
+    /** Frees object {@code i} from a non-owner; false if it is not live (a double free). */
+    boolean freeRemote(final int i) {
+        final int w = i >>> 6;
+        final long m = 1L << (i & 63);
+        if ((local[w] & m) != 0) {
+            return false;
+        }
+        return ((long) REMOTE.getAndBitwiseOr(remote, w, m) & m) == 0;
+    }
+
+    /** Folds remote frees into the local bitmap; returns how many. Owner only. */
+    int collect() {
+        int n = 0;
+        for (int w = 0; w < remote.length; w++) {
+            if ((long) REMOTE.getVolatile(remote, w) != 0) {
+                final long r = (long) REMOTE.getAndSet(remote, w, 0L);
+                // Count only bits not already free: a racing double free must not inflate the count.
+                n += Long.bitCount(r & ~local[w]);
+                local[w] |= r;
+            }
+        }
+        localFree += n;
+        return n;
+    }
+
+    boolean hasRemote() {
+        for (int w = 0; w < remote.length; w++) {
+            if ((long) REMOTE.getVolatile(remote, w) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The error for a free of an address that is not a live allocation: freed already, or never handed out. */
+    static IllegalArgumentException notLive(final long address) {
+        return new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live allocation "
+                + "(freed already, or never handed out)");
+    }
+
+    /**
+     * The index of the object starting at {@code address}: the offset divided by the object size as a
+     * multiplication (Go's {@code divMul}), exact for every offset in a span.
+     *
+     * @throws IllegalArgumentException if {@code address} is inside an object, not at its start
+     */
+    int indexOf(final long address) {
+        final long offset = address - base;
+        final int i = (int) ((offset * divMul) >>> 32);
+        if (i * (long) size != offset || i >= objects) {
+            throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is inside an allocation "
+                    + "of " + size + " bytes, not at its start");
+        }
+        return i;
+    }
+
+    /** Live objects, as the owner sees them after {@link #collect()}. */
+    int live() {
+        return objects - localFree;
+    }
+
+    Object owner() {
+        return OWNER.getVolatile(this);
+    }
+
+    void owner(final Object o) {
+        OWNER.setVolatile(this, o);
+    }
+
+    boolean claim(final Object o) {
+        return OWNER.compareAndSet(this, (Object) null, o);
+    }
+
+    /** Marks the span queued on its partial list; true for the one caller that should enqueue it. */
+    boolean markQueued() {
+        return QUEUED.compareAndSet(this, false, true);
+    }
+
+    void unmarkQueued() {
+        QUEUED.setVolatile(this, false);
+    }
+}

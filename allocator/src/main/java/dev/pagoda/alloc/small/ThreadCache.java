@@ -1,0 +1,22 @@
+package dev.pagoda.alloc.small;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One cache of spans, a current span per size class, after Go's per-P {@code mcache}. A platform thread owns
+ * one outright and uses it without locks; virtual threads share a bounded set of shard caches, each used under
+ * its {@link #lock}, so ten thousand virtual threads hold at most {@code shards × classes} spans between them.
+ */
+final class ThreadCache {
+    final Span[] current = new Span[SizeClasses.COUNT];
+    /** Statistics, written by the cache's user only: objects allocated, freed by this cache, bytes lost to rounding. */
+    final long[] allocs = new long[SizeClasses.COUNT];
+    final long[] frees = new long[SizeClasses.COUNT];
+    final long[] rounding = new long[SizeClasses.COUNT];
+    /** Null for a platform thread's own cache; held while a virtual thread uses a shard. */
+    final ReentrantLock lock;
+
+    ThreadCache(final boolean shard) {
+        this.lock = shard ? new ReentrantLock() : null;
+    }
+}

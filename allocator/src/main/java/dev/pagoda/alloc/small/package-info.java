@@ -1,0 +1,22 @@
+/**
+ * The small-object engine under the public {@code Heap} ({@link HeapEngine}), after the Go runtime's
+ * {@code mcache}/{@code mcentral}/{@code mspan} and mimalloc's thread-free lists, on top of the page heap engine.
+ *
+ * Requests up to 32 KiB are rounded to one of 40 {@linkplain SizeClasses size classes} (16-byte
+ * steps to 128, then four per doubling) and carved from <i>spans</i>: page runs of one class, after Go's
+ * {@code mspan}. Each platform thread owns a cache holding one current span per class (Go's {@code mcache});
+ * allocating is a bit scan of the span's free bitmap, no lock, no atomic operation, no Java object. A free by
+ * the owning thread flips the bit back the same way; a free by any other thread is one atomic OR into the
+ * span's <i>remote</i> bitmap (mimalloc's thread-free list), which the owner folds in when its bitmap runs
+ * dry. A span the owner lets go of is <i>detached</i>; the first remote free that lands on it queues it on its
+ * class's partial list, where any cache that needs a span of that class finds it. When a thread ends its
+ * cache's spans go back: empty ones to the page heap, the rest to the partial lists. Virtual threads share a
+ * bounded set of shard caches (twice the CPU count), each used under its lock, so any number of virtual threads
+ * retain a bounded number of spans. Requests above 32 KiB are page runs of the page heap; alignments above a page
+ * are cut from a slightly longer run (small aligned runs straight from the thread's page cache: a buffer pool's
+ * 16 KiB pages take no lock), and only alignments above a quarter arena get their own reservation.
+ * {@code Heap.newArena()} wraps all this in a
+ * {@link java.lang.foreign.Arena} whose segments the JDK itself invalidates when it is closed.
+ *
+ */
+package dev.pagoda.alloc.small;
