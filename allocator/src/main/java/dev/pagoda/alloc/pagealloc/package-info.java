@@ -8,11 +8,6 @@
  *
  * <h2>Structures</h2>
  * <ul>
- *   <li><b>Arenas.</b> The heap grows by reserving arenas of address space, 64 MiB by default, aligned to their
- *   size ({@code reserveAligned}: over-reserve and trim, as Go does). An arena's address space is only
- *   Reserved; its chunks are mapped (Reserved → Prepared) from the bottom up as the heap needs them, so
- *   the commit charge follows use. An address-space budget caps what may be reserved. Each arena gets a
- *   <i>slot</i> of page indexes, and a two-level table finds the arena of any address without a lock.</li>
  *   <li><b>The page allocator</b> ({@link PageAlloc}). Pages (8 KiB by default, or the OS page
  *   where that is larger) are numbered by index; chunks of 512 pages each have an allocation bitmap and a
  *   released bitmap. A radix tree of packed {@linkplain PageSummary summaries} sits on top:
@@ -25,7 +20,6 @@
  *   group from the allocator and serves runs of up to 15 pages from it with a few bit operations under the
  *   cache's own lock (uncontended: one compare-and-set), never the heap lock. Runs the thread frees go back into its cache when they lie in its group, and up to four freed runs of
  *   16 to 128 pages are kept for the thread's next request of the same length ({@code RunStash}).</li>
- *   <li><b>Large runs.</b> A run longer than an arena gets a dedicated reservation, unmapped when freed.</li>
  * </ul>
  *
  */

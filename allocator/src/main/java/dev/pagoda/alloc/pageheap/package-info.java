@@ -5,6 +5,16 @@
  * and the invariant checker. {@link PageHeapEngine} wires them together; the public {@code PageHeap} is its face,
  * the small-object engine allocates its spans here, and the scavenger drives {@link Releaser} from beside.
  *
+ * <h2>Structures</h2>
+ * <ul>
+ *   <li><b>Arenas.</b> The heap grows by reserving arenas of address space, 64 MiB by default, aligned to their
+ *   size ({@code reserveAligned}: over-reserve and trim, as Go does). An arena's address space is only
+ *   Reserved; its chunks are mapped (Reserved → Prepared) from the bottom up as the heap needs them, so
+ *   the commit charge follows use. An address-space budget caps what may be reserved. Each arena gets a
+ *   <i>slot</i> of page indexes, and a two-level table finds the arena of any address without a lock.</li>
+ *   <li><b>Large runs.</b> A run longer than an arena gets a dedicated reservation, unmapped when freed.</li>
+ * </ul>
+ *
  * <h2>The allocation path</h2>
  * <ol>
  *   <li>Check the request; runs longer than an arena go to a dedicated reservation.</li>
