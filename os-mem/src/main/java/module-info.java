@@ -10,4 +10,7 @@ module dev.pagoda.os {
     requires jdk.unsupported;
 
     exports dev.pagoda.os;
+    // Not exported, to anyone: the engine packages dev.pagoda.os.port, dev.pagoda.os.platform,
+    // dev.pagoda.os.runtime and dev.pagoda.os.libc (no other module uses them), and the command
+    // dev.pagoda.os.probe (run with --module dev.pagoda.os/dev.pagoda.os.probe.Probe).
 }

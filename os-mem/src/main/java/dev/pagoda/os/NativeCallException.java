@@ -35,18 +35,6 @@ public class NativeCallException extends RuntimeException {
         this.errnoName = errnoName;
     }
 
-    /**
-     * Creates the exception for a call on the running system, naming {@code errno} from that system's table.
-     *
-     * @param call      the C function that failed
-     * @param errno     the {@code errno} it left
-     * @param arguments the call's arguments as text
-     * @return the exception, to be thrown by the caller
-     */
-    static NativeCallException of(final String call, final int errno, final String arguments) {
-        return new NativeCallException(call, errno, Errno.name(OsKind.current(), errno), arguments);
-    }
-
     private static String message(final String call, final int errno, final String errnoName,
                                   final String arguments) {
         Objects.requireNonNull(call, "call");

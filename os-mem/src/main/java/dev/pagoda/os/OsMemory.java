@@ -1,5 +1,12 @@
 package dev.pagoda.os;
 
+import dev.pagoda.os.libc.Errno;
+import dev.pagoda.os.port.Backend;
+import dev.pagoda.os.port.DarwinBackend;
+import dev.pagoda.os.port.LinuxBackend;
+import dev.pagoda.os.port.NativeSyscalls;
+import dev.pagoda.os.port.RangeStates;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;

@@ -1,5 +1,7 @@
 package dev.pagoda.os;
 
+import dev.pagoda.os.libc.Errno;
+
 /**
  * The kernel refused memory or address space ({@code ENOMEM}): a {@code mmap} beyond the commit or
  * address-space limit, or a split beyond {@code vm.max_map_count}.

@@ -46,16 +46,4 @@ public enum Overcommit {
             default -> UNKNOWN;
         };
     }
-
-    /** Parses the contents of {@code overcommit_memory}; {@code null} and malformed text give UNKNOWN. */
-    static Overcommit parse(final String text) {
-        if (text == null) {
-            return UNKNOWN;
-        }
-        try {
-            return fromCode(Integer.parseInt(text.strip()));
-        } catch (final NumberFormatException ex) {
-            return UNKNOWN;
-        }
-    }
 }

@@ -1,17 +1,25 @@
 package dev.pagoda.os;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
+import dev.pagoda.os.libc.HostOs;
+import dev.pagoda.os.platform.FactFiles;
+import dev.pagoda.os.platform.Mincore;
+import dev.pagoda.os.platform.NativeFacts;
+import dev.pagoda.os.platform.Smaps;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import static dev.pagoda.os.platform.FactFiles.HPAGE_PMD_SIZE;
+import static dev.pagoda.os.platform.FactFiles.OSRELEASE;
+import static dev.pagoda.os.platform.FactFiles.OVERCOMMIT_MEMORY;
+import static dev.pagoda.os.platform.FactFiles.THP_DEFRAG;
+import static dev.pagoda.os.platform.FactFiles.THP_ENABLED;
+import static dev.pagoda.os.platform.FactFiles.THP_MAX_PTES_NONE;
 
 /**
  * The facts about this machine that the allocator tunes itself by: page and huge-page size,
@@ -38,24 +46,6 @@ import java.util.regex.Pattern;
 public final class Platform {
     /** The kernel version reported when it cannot be read. */
     public static final String UNKNOWN_KERNEL = "unknown";
-
-    /** {@code _SC_PAGESIZE} for {@code sysconf(3)} on Linux (glibc and musl, every architecture). */
-    static final int LINUX_SC_PAGESIZE = 30;
-    /** {@code _SC_PAGESIZE} on Darwin; unused: Darwin's page size comes from {@code sysctlbyname}. */
-    static final int DARWIN_SC_PAGESIZE = 29;
-
-    static final String HPAGE_PMD_SIZE = "sys/kernel/mm/transparent_hugepage/hpage_pmd_size";
-    static final String THP_ENABLED = "sys/kernel/mm/transparent_hugepage/enabled";
-    static final String THP_DEFRAG = "sys/kernel/mm/transparent_hugepage/defrag";
-    static final String THP_MAX_PTES_NONE = "sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none";
-    static final String RHEL_THP_ENABLED = "sys/kernel/mm/redhat_transparent_hugepage/enabled";
-    static final String RHEL_THP_DEFRAG = "sys/kernel/mm/redhat_transparent_hugepage/defrag";
-    static final String RHEL_THP_MAX_PTES_NONE =
-            "sys/kernel/mm/redhat_transparent_hugepage/khugepaged/max_ptes_none";
-    static final String OVERCOMMIT_MEMORY = "proc/sys/vm/overcommit_memory";
-    static final String OSRELEASE = "proc/sys/kernel/osrelease";
-    static final String SMAPS_ROLLUP = "proc/self/smaps_rollup";
-    static final String STATUS = "proc/self/status";
 
     private static final Path ROOT = Path.of("/");
     private static final Pattern KERNEL_VERSION = Pattern.compile("^(\\d+)(?:\\.(\\d+))?");
@@ -124,13 +114,13 @@ public final class Platform {
     }
 
     private static Platform detect() {
-        final OsKind os = OsKind.current();
+        final OsKind os = HostOs.current();
         final String arch = System.getProperty("os.arch", "unknown");
         final int cpus = Runtime.getRuntime().availableProcessors();
         return switch (os) {
-            case LINUX -> read(ROOT, os, arch, linuxPageSize(), cpus);
-            case DARWIN -> read(ROOT, os, arch, darwinSysctlLong("hw.pagesize"), cpus,
-                    darwinSysctlString("kern.osrelease"));
+            case LINUX -> read(ROOT, os, arch, NativeFacts.linuxPageSize(), cpus);
+            case DARWIN -> read(ROOT, os, arch, NativeFacts.darwinSysctlLong("hw.pagesize"), cpus,
+                    NativeFacts.darwinSysctlString("kern.osrelease"));
             case OTHER -> read(ROOT, os, arch, 0L, cpus);
         };
     }
@@ -149,19 +139,14 @@ public final class Platform {
         Objects.requireNonNull(root, "root");
         Objects.requireNonNull(os, "os");
         Objects.requireNonNull(arch, "arch");
-        final TransparentHugePages thp = new TransparentHugePages(
-                ThpMode.parse(SysFiles.read(root.resolve(THP_ENABLED), root.resolve(RHEL_THP_ENABLED))),
-                ThpDefrag.parse(SysFiles.read(root.resolve(THP_DEFRAG), root.resolve(RHEL_THP_DEFRAG))),
-                SysFiles.nonNegativeInt(
-                        SysFiles.read(root.resolve(THP_MAX_PTES_NONE), root.resolve(RHEL_THP_MAX_PTES_NONE))));
-        final String osRelease = SysFiles.read(root.resolve(OSRELEASE));
+        final TransparentHugePages thp = FactFiles.thp(root);
+        final String osRelease = FactFiles.osRelease(root);
         String kernel = osRelease == null ? kernelFallback : osRelease.strip();
         if (kernel == null || kernel.isBlank()) {
             kernel = UNKNOWN_KERNEL;
         }
-        return new Platform(os, arch, Math.max(pageSize, 0L),
-                SysFiles.hugePageSize(SysFiles.read(root.resolve(HPAGE_PMD_SIZE))), thp,
-                Overcommit.parse(SysFiles.read(root.resolve(OVERCOMMIT_MEMORY))), cpuCount, kernel);
+        return new Platform(os, arch, Math.max(pageSize, 0L), FactFiles.hugePageSize(root), thp,
+                FactFiles.overcommit(root), cpuCount, kernel);
     }
 
     /**
@@ -370,12 +355,7 @@ public final class Platform {
 
     /** {@link #processMemory()} read from the tree under {@code root} instead of {@code /}. */
     static ProcessMemory processMemory(final Path root) {
-        final String rollup = SysFiles.read(root.resolve(SMAPS_ROLLUP));
-        OptionalLong rss = SysFiles.kibField(rollup, "Rss");
-        if (rss.isEmpty()) {
-            rss = SysFiles.kibField(SysFiles.read(root.resolve(STATUS)), "VmRSS");
-        }
-        return new ProcessMemory(rss, SysFiles.kibField(rollup, "AnonHugePages"));
+        return FactFiles.processMemory(root);
     }
 
     /**
@@ -478,60 +458,5 @@ public final class Platform {
             return (bytes >> 10) + " KiB (" + bytes + " bytes)";
         }
         return bytes + " bytes";
-    }
-
-    /** {@code sysconf(_SC_PAGESIZE)}; 0 if it fails. */
-    private static long linuxPageSize() {
-        final MethodHandle sysconf = Libc.downcall("sysconf", FunctionDescriptor.of(Libc.C_LONG, Libc.C_INT));
-        try {
-            final long size = (long) sysconf.invokeExact(LINUX_SC_PAGESIZE);
-            return Math.max(size, 0L);
-        } catch (final Throwable ex) {
-            throw Libc.unchecked("sysconf", ex);
-        }
-    }
-
-    /** {@code int sysctlbyname(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)}. */
-    private static MethodHandle sysctlbyname() {
-        return Libc.downcall("sysctlbyname", FunctionDescriptor.of(Libc.C_INT,
-                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, Libc.C_LONG));
-    }
-
-    /**
-     * A numeric Darwin sysctl; 0 if it fails. The kernel writes 4 or 8 bytes depending on the variable (and,
-     * for some, on the buffer offered), so an 8-byte buffer is offered and the length it reports decides.
-     */
-    private static long darwinSysctlLong(final String name) {
-        try (Arena arena = Arena.ofConfined()) {
-            final MemorySegment value = arena.allocate(Long.BYTES, Long.BYTES);
-            final MemorySegment length = arena.allocate(Libc.C_LONG);
-            length.set(Libc.C_LONG, 0L, Long.BYTES);
-            final int rc = (int) sysctlbyname().invokeExact(arena.allocateFrom(name), value, length,
-                    MemorySegment.NULL, 0L);
-            if (rc != 0) {
-                return 0L;
-            }
-            final long written = length.get(Libc.C_LONG, 0L);
-            final long result = written == Integer.BYTES ? value.get(ValueLayout.JAVA_INT, 0L) :
-                    written == Long.BYTES ? value.get(ValueLayout.JAVA_LONG, 0L) : 0L;
-            return Math.max(result, 0L);
-        } catch (final Throwable ex) {
-            throw Libc.unchecked("sysctlbyname", ex);
-        }
-    }
-
-    /** A string Darwin sysctl (at most 255 bytes); {@code null} if it fails. */
-    private static String darwinSysctlString(final String name) {
-        final int capacity = 256;
-        try (Arena arena = Arena.ofConfined()) {
-            final MemorySegment value = arena.allocate(capacity);
-            final MemorySegment length = arena.allocate(Libc.C_LONG);
-            length.set(Libc.C_LONG, 0L, capacity - 1);
-            final int rc = (int) sysctlbyname().invokeExact(arena.allocateFrom(name), value, length,
-                    MemorySegment.NULL, 0L);
-            return rc == 0 ? value.getString(0L) : null;
-        } catch (final Throwable ex) {
-            throw Libc.unchecked("sysctlbyname", ex);
-        }
     }
 }

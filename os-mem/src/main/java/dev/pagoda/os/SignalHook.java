@@ -1,9 +1,8 @@
 package dev.pagoda.os;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandleProxies;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
+import dev.pagoda.os.runtime.Failures;
+import dev.pagoda.os.runtime.Signals;
+
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -114,17 +113,17 @@ public final class SignalHook implements AutoCloseable {
     public static SignalHook install(final String signalName, final Runnable handler) {
         Objects.requireNonNull(handler, "handler");
         final String name = checkName(signalName);
-        final Object signal = SunMisc.newSignal(name);
-        if (!SignalDelivery.ENABLED) {
+        final Object signal = Signals.newSignal(name);
+        if (!Signals.delivered()) {
             throw new IllegalStateException("cannot handle SIG" + name + ": this JVM does not forward signals " +
                 "to Java (it runs with -Xrs, reduced signal usage, and has no Signal Dispatcher thread)");
         }
 
         final Dispatch dispatch = new Dispatch(name, handler);
-        final Object javaHandler = SunMisc.handlerFor(dispatch);
+        final Object javaHandler = Signals.handlerFor(dispatch);
         final Object previous;
         try {
-            previous = SunMisc.handle(signal, javaHandler);
+            previous = Signals.handle(signal, javaHandler);
         } catch (final IllegalArgumentException ex) {
             throw new IllegalArgumentException("signalName=" + name + " cannot be handled in Java: the JVM or " +
                 "the OS reserves SIG" + name + " (" + ex.getMessage() + ")", ex);
@@ -147,7 +146,7 @@ public final class SignalHook implements AutoCloseable {
      */
     public static void raise(final String signalName) {
         final String name = checkName(signalName);
-        SunMisc.raise(SunMisc.newSignal(name));
+        Signals.raise(Signals.newSignal(name));
     }
 
     /**
@@ -170,10 +169,10 @@ public final class SignalHook implements AutoCloseable {
         }
 
         dispatch.active = false;
-        final Object replaced = SunMisc.handle(signal, previous);
+        final Object replaced = Signals.handle(signal, previous);
         if (replaced != handler) {
             // Closed out of order: another hook is current. Keep it; this hook's handler is now inert.
-            SunMisc.handle(signal, replaced);
+            Signals.handle(signal, replaced);
         }
     }
 
@@ -201,7 +200,7 @@ public final class SignalHook implements AutoCloseable {
     }
 
     /** The Java side of one hook: runs the user's handler and reports what it throws. */
-    private static final class Dispatch {
+    private static final class Dispatch implements Runnable {
         private final String signalName;
         private final Runnable handler;
         volatile boolean active = true;
@@ -211,8 +210,9 @@ public final class SignalHook implements AutoCloseable {
             this.handler = handler;
         }
 
-        @SuppressWarnings("unused") // called through a method handle, with the sun.misc.Signal
-        void onSignal(final Object signal) {
+        /** Called by the JDK's signal-handler thread, through the {@code sun.misc.SignalHandler}. */
+        @Override
+        public void run() {
             if (!active) {
                 return;
             }
@@ -222,106 +222,6 @@ public final class SignalHook implements AutoCloseable {
             } catch (final Throwable ex) {
                 Failures.report("handler of SignalHook SIG" + signalName + " failed", ex);
             }
-        }
-    }
-
-    /** Whether the JVM forwards signals to Java: HotSpot under {@code -Xrs} starts no Signal Dispatcher. */
-    private static final class SignalDelivery {
-        static final boolean ENABLED = signalsForwarded();
-
-        private static boolean signalsForwarded() {
-            final String vm = System.getProperty("java.vm.name", "");
-            if (!vm.contains("HotSpot") && !vm.contains("OpenJDK")) {
-                return true; // no way to tell on this VM; assume the default, signals forwarded
-            }
-
-            ThreadGroup root = Thread.currentThread().getThreadGroup();
-            while (null != root.getParent()) {
-                root = root.getParent();
-            }
-
-            Thread[] threads = new Thread[root.activeCount() + 16];
-            int count = root.enumerate(threads, true);
-            while (count == threads.length) {
-                threads = new Thread[threads.length * 2];
-                count = root.enumerate(threads, true);
-            }
-
-            for (int i = 0; i < count; i++) {
-                if ("Signal Dispatcher".equals(threads[i].getName())) {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-    }
-
-    /** {@code sun.misc.Signal} and {@code sun.misc.SignalHandler} through method handles. */
-    private static final class SunMisc {
-        private static final Class<?> SIGNAL;
-        private static final Class<?> HANDLER;
-        /** {@code (String)Object}: {@code new Signal(name)}. */
-        private static final MethodHandle NEW_SIGNAL;
-        /** {@code (Object, Object)Object}: {@code Signal.handle(signal, handler)}. */
-        private static final MethodHandle HANDLE;
-        /** {@code (Object)void}: {@code Signal.raise(signal)}. */
-        private static final MethodHandle RAISE;
-        /** {@code (Dispatch, Object)void}: {@code Dispatch.onSignal}. */
-        private static final MethodHandle ON_SIGNAL;
-
-        static {
-            try {
-                final MethodHandles.Lookup lookup = MethodHandles.lookup();
-                SIGNAL = Class.forName("sun.misc.Signal");
-                HANDLER = Class.forName("sun.misc.SignalHandler");
-                NEW_SIGNAL = lookup.findConstructor(SIGNAL, MethodType.methodType(void.class, String.class))
-                    .asType(MethodType.methodType(Object.class, String.class));
-                HANDLE = lookup.findStatic(SIGNAL, "handle", MethodType.methodType(HANDLER, SIGNAL, HANDLER))
-                    .asType(MethodType.methodType(Object.class, Object.class, Object.class));
-                RAISE = lookup.findStatic(SIGNAL, "raise", MethodType.methodType(void.class, SIGNAL))
-                    .asType(MethodType.methodType(void.class, Object.class));
-                ON_SIGNAL = lookup.findVirtual(
-                    Dispatch.class, "onSignal", MethodType.methodType(void.class, Object.class));
-            } catch (final ReflectiveOperationException ex) {
-                throw new ExceptionInInitializerError(ex);
-            }
-        }
-
-        private SunMisc() {
-        }
-
-        static Object newSignal(final String name) {
-            try {
-                return (Object)NEW_SIGNAL.invokeExact(name);
-            } catch (final IllegalArgumentException ex) {
-                throw new IllegalArgumentException(
-                    "signalName=" + name + " is not a signal this OS knows (" + ex.getMessage() + ")", ex);
-            } catch (final Throwable ex) {
-                throw Libc.unchecked("sun.misc.Signal", ex);
-            }
-        }
-
-        static Object handle(final Object signal, final Object handler) {
-            try {
-                return (Object)HANDLE.invokeExact(signal, handler);
-            } catch (final Throwable ex) {
-                throw Libc.unchecked("sun.misc.Signal", ex);
-            }
-        }
-
-        static void raise(final Object signal) {
-            try {
-                RAISE.invokeExact(signal);
-            } catch (final Throwable ex) {
-                throw Libc.unchecked("sun.misc.Signal", ex);
-            }
-        }
-
-        /** A {@code sun.misc.SignalHandler} whose {@code handle(Signal)} calls {@code dispatch.onSignal}. */
-        static Object handlerFor(final Dispatch dispatch) {
-            final MethodHandle target = ON_SIGNAL.bindTo(dispatch).asType(MethodType.methodType(void.class, SIGNAL));
-            return MethodHandleProxies.asInterfaceInstance(HANDLER, target);
         }
     }
 }

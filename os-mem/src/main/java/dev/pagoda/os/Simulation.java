@@ -1,10 +1,8 @@
 package dev.pagoda.os;
 
-import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
+import dev.pagoda.os.port.Backend;
+import dev.pagoda.os.port.SimulatedKernel;
+
 import java.util.Objects;
 
 /**
@@ -47,30 +45,12 @@ public final class Simulation {
 
     /** The largest error number a Linux system call returns ({@code MAX_ERRNO}). */
     private static final int MAX_ERRNO = 4095;
-    private static final int NONE_CODE = 1;
-    private static final int RW_CODE = 2;
 
-    private final long pageSize;
-    private final long hugePageSize;
-    private final boolean needZeroAfterUnused;
-    private final long addressSpaceLimit;
-    private final long commitLimit;
-
-    private final RangeStates kernel = new RangeStates();
-    private final Map<Operation, Long> calls = new EnumMap<>(Operation.class);
-    private final List<long[]> plan = new ArrayList<>();
-    private final List<Operation> planOps = new ArrayList<>();
-    private long nextAddress;
-    private long reservedBytes;
-    private long committedBytes;
+    private final SimulatedKernel kernel;
 
     private Simulation(final Builder b) {
-        this.pageSize = b.pageSize;
-        this.hugePageSize = b.hugePageSize;
-        this.needZeroAfterUnused = b.needZeroAfterUnused;
-        this.addressSpaceLimit = b.addressSpaceLimit;
-        this.commitLimit = b.commitLimit;
-        this.nextAddress = b.baseAddress;
+        this.kernel = new SimulatedKernel(b.pageSize, b.hugePageSize, b.needZeroAfterUnused, b.addressSpaceLimit,
+                b.commitLimit, b.baseAddress);
     }
 
     /**
@@ -95,7 +75,7 @@ public final class Simulation {
      * @throws NullPointerException     if {@code operation} is null
      * @throws IllegalArgumentException if {@code nth} is less than 1 or {@code errno} is not between 1 and 4095
      */
-    public synchronized void failNth(final Operation operation, final long nth, final int errno) {
+    public void failNth(final Operation operation, final long nth, final int errno) {
         Objects.requireNonNull(operation, "operation");
         if (nth < 1) {
             throw new IllegalArgumentException("nth must be at least 1: nth=" + nth);
@@ -104,14 +84,12 @@ public final class Simulation {
             throw new IllegalArgumentException("errno must be between 1 and " + MAX_ERRNO
                     + " (Linux's MAX_ERRNO): errno=" + errno);
         }
-        planOps.add(operation);
-        plan.add(new long[] {nth, errno});
+        kernel.failNth(operation, nth, errno);
     }
 
     /** Forgets every planned failure that has not fired yet. */
-    public synchronized void clearFailures() {
-        planOps.clear();
-        plan.clear();
+    public void clearFailures() {
+        kernel.clearFailures();
     }
 
     /**
@@ -120,8 +98,8 @@ public final class Simulation {
      *
      * @return the number of failures planned with {@link #failNth} that have neither fired nor been cleared
      */
-    public synchronized int pendingFailures() {
-        return plan.size();
+    public int pendingFailures() {
+        return kernel.pendingFailures();
     }
 
     /**
@@ -131,9 +109,9 @@ public final class Simulation {
      * @return the number of calls so far
      * @throws NullPointerException if {@code operation} is null
      */
-    public synchronized long calls(final Operation operation) {
+    public long calls(final Operation operation) {
         Objects.requireNonNull(operation, "operation");
-        return calls.getOrDefault(operation, 0L);
+        return kernel.calls(operation);
     }
 
     /**
@@ -142,10 +120,10 @@ public final class Simulation {
      * @param address any address
      * @return its protection, {@link Protection#UNMAPPED} if the simulation never mapped it
      */
-    public synchronized Protection protectionOf(final long address) {
-        return switch (kernel.codeAt(address)) {
-            case NONE_CODE -> Protection.NONE;
-            case RW_CODE -> Protection.READ_WRITE;
+    public Protection protectionOf(final long address) {
+        return switch (kernel.protectionAt(address)) {
+            case SimulatedKernel.PROT_NONE -> Protection.NONE;
+            case SimulatedKernel.READ_WRITE -> Protection.READ_WRITE;
             default -> Protection.UNMAPPED;
         };
     }
@@ -155,8 +133,8 @@ public final class Simulation {
      *
      * @return the reserved bytes
      */
-    public synchronized long reservedBytes() {
-        return reservedBytes;
+    public long reservedBytes() {
+        return kernel.reservedBytes();
     }
 
     /**
@@ -164,200 +142,13 @@ public final class Simulation {
      *
      * @return the committed bytes
      */
-    public synchronized long committedBytes() {
-        return committedBytes;
+    public long committedBytes() {
+        return kernel.committedBytes();
     }
 
     /** The {@link Backend} through which an {@code OsMemory} drives this simulation. */
     Backend backend() {
-        return new Port();
-    }
-
-    /** Counts a call and answers the errno of a planned failure that fires now, or 0. */
-    private int injected(final Operation op) {
-        calls.merge(op, 1L, Long::sum);
-        final Iterator<Operation> ops = planOps.iterator();
-        final Iterator<long[]> steps = plan.iterator();
-        int errno = 0;
-        while (ops.hasNext()) {
-            final Operation o = ops.next();
-            final long[] step = steps.next();
-            if (o == op && --step[0] == 0) {
-                ops.remove();
-                steps.remove();
-                if (errno == 0) {
-                    errno = (int) step[1];
-                }
-            }
-        }
-        return errno;
-    }
-
-    private long newRange(final long bytes, final long alignment) {
-        final long start = (nextAddress + alignment - 1) & -alignment;
-        // Leave a guard page between ranges so that neighbours never merge by accident.
-        nextAddress = start + bytes + pageSize;
-        return start;
-    }
-
-    private void setProtection(final long start, final long bytes, final int code) {
-        final long end = start + bytes;
-        final long mappedBefore = bytes - kernel.bytesWith(start, end, RangeStates.ABSENT);
-        committedBytes -= kernel.bytesWith(start, end, RW_CODE);
-        reservedBytes -= mappedBefore;
-        kernel.assign(start, end, code);
-        if (code != RangeStates.ABSENT) {
-            reservedBytes += bytes;
-        }
-        if (code == RW_CODE) {
-            committedBytes += bytes;
-        }
-    }
-
-    /** The simulated {@code sys*OS} functions. */
-    private final class Port implements Backend {
-        @Override
-        public String name() {
-            return "simulated";
-        }
-
-        @Override
-        public long pageSize() {
-            return pageSize;
-        }
-
-        @Override
-        public long hugePageSize() {
-            return hugePageSize;
-        }
-
-        @Override
-        public boolean needZeroAfterUnused() {
-            return needZeroAfterUnused;
-        }
-
-        @Override
-        public String errnoName(final int errno) {
-            return Errno.name(errno);
-        }
-
-        @Override
-        public long reserve(final long bytes) {
-            return reserveAligned(bytes, pageSize);
-        }
-
-        @Override
-        public long reserveAligned(final long bytes, final long alignment) {
-            synchronized (Simulation.this) {
-                final int errno = injected(Operation.RESERVE);
-                if (errno != 0) {
-                    return -errno;
-                }
-                if (bytes > addressSpaceLimit - reservedBytes) {
-                    return -Errno.ENOMEM;
-                }
-                final long p = newRange(bytes, alignment);
-                setProtection(p, bytes, NONE_CODE);
-                return p;
-            }
-        }
-
-        @Override
-        public int map(final long address, final long bytes) {
-            synchronized (Simulation.this) {
-                final int errno = injected(Operation.MAP);
-                if (errno != 0) {
-                    return -errno;
-                }
-                final long extra = bytes - kernel.bytesWith(address, address + bytes, RW_CODE);
-                if (extra > commitLimit - committedBytes) {
-                    return -Errno.ENOMEM;
-                }
-                setProtection(address, bytes, RW_CODE);
-                return 0;
-            }
-        }
-
-        @Override
-        public int used(final long address, final long bytes) {
-            return simple(Operation.USED);
-        }
-
-        @Override
-        public int unused(final long address, final long bytes) {
-            return simple(Operation.UNUSED);
-        }
-
-        @Override
-        public int fault(final long address, final long bytes) {
-            synchronized (Simulation.this) {
-                final int errno = injected(Operation.FAULT);
-                if (errno != 0) {
-                    return -errno;
-                }
-                setProtection(address, bytes, NONE_CODE);
-                return 0;
-            }
-        }
-
-        @Override
-        public int free(final long address, final long bytes) {
-            synchronized (Simulation.this) {
-                final int errno = injected(Operation.FREE);
-                if (errno != 0) {
-                    return -errno;
-                }
-                setProtection(address, bytes, RangeStates.ABSENT);
-                return 0;
-            }
-        }
-
-        @Override
-        public long alloc(final long bytes) {
-            synchronized (Simulation.this) {
-                final int errno = injected(Operation.ALLOC);
-                if (errno != 0) {
-                    return -errno;
-                }
-                if (bytes > addressSpaceLimit - reservedBytes || bytes > commitLimit - committedBytes) {
-                    return -Errno.ENOMEM;
-                }
-                final long p = newRange(bytes, pageSize);
-                setProtection(p, bytes, RW_CODE);
-                return p;
-            }
-        }
-
-        @Override
-        public void hugePage(final long address, final long bytes) {
-            hint(Operation.HUGE_PAGE);
-        }
-
-        @Override
-        public void noHugePage(final long address, final long bytes) {
-            hint(Operation.NO_HUGE_PAGE);
-        }
-
-        @Override
-        public void hugePageCollapse(final long address, final long bytes) {
-            hint(Operation.HUGE_PAGE_COLLAPSE);
-        }
-
-        private int simple(final Operation op) {
-            synchronized (Simulation.this) {
-                return -injected(op);
-            }
-        }
-
-        /**
-         * A hint changes nothing in the model; a failure planned for it fires here and is dropped, as the Linux
-         * port drops the result of its {@code madvise}.
-         */
-        private void hint(final Operation op) {
-            synchronized (Simulation.this) {
-                injected(op);
-            }
-        }
+        return kernel.backend();
     }
 
     /** Configures a {@link Simulation}. */

@@ -38,20 +38,4 @@ public enum ThpDefrag {
     public String token() {
         return token;
     }
-
-    /**
-     * Parses the contents of a {@code defrag} file; see {@link SysFiles#selectedOption(String)} for the
-     * accepted formats. {@code null} (a missing file) and anything malformed give {@link #UNKNOWN}.
-     */
-    static ThpDefrag parse(final String text) {
-        final String selected = SysFiles.selectedOption(text);
-        if (selected != null) {
-            for (final ThpDefrag defrag : values()) {
-                if (defrag != UNKNOWN && defrag.token.equals(selected)) {
-                    return defrag;
-                }
-            }
-        }
-        return UNKNOWN;
-    }
 }

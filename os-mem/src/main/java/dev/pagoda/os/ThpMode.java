@@ -33,20 +33,4 @@ public enum ThpMode {
     public String token() {
         return token;
     }
-
-    /**
-     * Parses the contents of an {@code enabled} file; see {@link SysFiles#selectedOption(String)} for the
-     * accepted formats. {@code null} (a missing file) and anything malformed give {@link #UNKNOWN}.
-     */
-    static ThpMode parse(final String text) {
-        final String selected = SysFiles.selectedOption(text);
-        if (selected != null) {
-            for (final ThpMode mode : values()) {
-                if (mode != UNKNOWN && mode.token.equals(selected)) {
-                    return mode;
-                }
-            }
-        }
-        return UNKNOWN;
-    }
 }

@@ -1,5 +1,8 @@
 package dev.pagoda.os;
 
+import dev.pagoda.os.runtime.Failures;
+import dev.pagoda.os.runtime.ThreadReaper;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -7,8 +10,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -93,9 +94,6 @@ import java.util.function.Supplier;
  * @param <T> the type of the per-thread value
  */
 public final class ThreadSlot<T> implements AutoCloseable {
-    /** How often the reaper thread polls, in milliseconds. */
-    static final long REAPER_PERIOD_MILLIS = 10L;
-
     private final String name;
     private final Supplier<? extends T> initial;
     private final Consumer<? super T> destructor;
@@ -290,7 +288,7 @@ public final class ThreadSlot<T> implements AutoCloseable {
         synchronized (lock) {
             if (!closed) {
                 entries.add(entry);
-                Reaper.register(entry);
+                ThreadReaper.register(entry);
                 local.set(entry);
                 return value;
             }
@@ -327,7 +325,7 @@ public final class ThreadSlot<T> implements AutoCloseable {
         }
 
         entries.remove(entry);
-        Reaper.unregister(entry);
+        ThreadReaper.unregister(entry);
         synchronized (lock) {
             entry.markDestroyed();
             lock.notifyAll();
@@ -370,7 +368,7 @@ public final class ThreadSlot<T> implements AutoCloseable {
     }
 
     /** One thread's value: live, then being destroyed by {@link #destroyer}, then destroyed. */
-    private static final class Entry<T> {
+    private static final class Entry<T> implements ThreadReaper.Reapable {
         private static final int LIVE = 0;
         private static final int DESTROYING = 1;
         private static final int DESTROYED = 2;
@@ -403,6 +401,11 @@ public final class ThreadSlot<T> implements AutoCloseable {
             this.value = value;
         }
 
+        @Override
+        public Thread thread() {
+            return thread;
+        }
+
         boolean isLive() {
             return LIVE == state;
         }
@@ -430,72 +433,11 @@ public final class ThreadSlot<T> implements AutoCloseable {
         }
 
         /** Called by the reaper thread: destroys the value, reporting a failing destructor. */
-        void reap() {
+        @Override
+        public void reap() {
             final ThreadSlot<T> owner = slot;
             if (null != owner) { // null once another thread has destroyed the value
                 owner.destroy(this, false);
-            }
-        }
-    }
-
-    /**
-     * The daemon thread, shared by all slots, that destroys the values of ended threads. Started when the
-     * first value of any slot is registered.
-     */
-    private static final class Reaper {
-        private static final long PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(REAPER_PERIOD_MILLIS);
-        private static final Set<Entry<?>> ENTRIES = ConcurrentHashMap.newKeySet();
-        /** True while the reaper parks without a timeout; registering then unparks it. */
-        private static volatile boolean idle;
-        private static final Thread THREAD = start();
-
-        private Reaper() {
-        }
-
-        static void register(final Entry<?> entry) {
-            ENTRIES.add(entry);
-            // Pairs with run(): it sets idle, then re-checks ENTRIES; one of the two sides sees the other.
-            if (idle) {
-                LockSupport.unpark(THREAD);
-            }
-        }
-
-        static void unregister(final Entry<?> entry) {
-            ENTRIES.remove(entry);
-        }
-
-        private static Thread start() {
-            final Thread thread = Thread.ofPlatform()
-                .name("pagoda-thread-reaper")
-                .daemon(true)
-                .inheritInheritableThreadLocals(false)
-                .unstarted(Reaper::run);
-            thread.start();
-            return thread;
-        }
-
-        private static void run() {
-            while (true) {
-                try {
-                    if (ENTRIES.isEmpty()) {
-                        idle = true;
-                        if (ENTRIES.isEmpty()) {
-                            LockSupport.park(Reaper.class);
-                        }
-                        idle = false;
-                    } else {
-                        LockSupport.parkNanos(Reaper.class, PERIOD_NANOS);
-                    }
-
-                    Thread.interrupted(); // an interrupt must not turn the parks into a busy loop
-                    for (final Entry<?> entry : ENTRIES) {
-                        if (!entry.thread.isAlive()) {
-                            entry.reap();
-                        }
-                    }
-                } catch (final Throwable ex) {
-                    Failures.report("the ThreadSlot reaper thread failed; it carries on", ex);
-                }
             }
         }
     }

@@ -43,25 +43,13 @@
  * the first.
  *
  * <h2>Ports</h2>
- * The per-OS work sits behind a small internal interface, one implementation per operating system,
- * each with its own table of constants: {@code MAP_ANON} is {@code 0x20} on Linux and {@code 0x1000} on
- * Darwin, and {@code 8} is {@code MADV_FREE} on one and {@code MADV_FREE_REUSE} on the other. On Linux
- * a reservation is a {@code PROT_NONE}, {@code MAP_NORESERVE} anonymous mapping; mapping is a
- * {@code MAP_FIXED} read/write mapping over it; {@code used} is free (the first touch faults pages in);
- * {@code unused} is {@code MADV_DONTNEED}, which drops the pages from the resident set at once and makes
- * them read back as zeros, so released memory never needs zeroing. {@code MADV_FREE} is an option: it
- * is cheaper but leaves RSS high until the kernel is under pressure and may hand old contents back, so
- * memory released with it must be zeroed before reuse. Kernels without an advice fall back along
- * Go's chain, {@code MADV_FREE} to {@code MADV_DONTNEED} to a fresh {@code MAP_FIXED} mapping. Mappings
- * are named with {@code prctl(PR_SET_VMA_ANON_NAME)} where the kernel supports it, so
- * {@code /proc/self/maps} shows which ranges are Pagoda's. On Darwin, {@code unused} and {@code used} are
- * {@code MADV_FREE_REUSABLE} and {@code MADV_FREE_REUSE} and released memory always needs zeroing.
- *
- * <p>System calls go through {@link java.lang.foreign.Linker} downcall handles created once, each
- * capturing {@code errno} into a per-thread buffer. A failure becomes an
- * {@link dev.pagoda.os.OsMemoryException} carrying the operation, range, {@code errno} and its name;
- * {@code ENOMEM} is the subclass {@link dev.pagoda.os.OsOutOfMemoryException}, so callers can turn it into
- * an out-of-memory error of their own.
+ * {@link dev.pagoda.os.OsMemory#system()} runs the state machine over the port for the running OS, Linux or
+ * Darwin, each with its own table of constants; {@link dev.pagoda.os.SystemOptions} chooses how the Linux port
+ * gives memory back ({@link dev.pagoda.os.ReleaseAdvice}: {@code MADV_DONTNEED}, whose pages read back as zeros,
+ * or the cheaper {@code MADV_FREE}, whose pages must be zeroed before reuse) and how it names its mappings. A
+ * failed system call becomes an {@link dev.pagoda.os.OsMemoryException} carrying the operation, range,
+ * {@code errno} and its name; {@code ENOMEM} is the subclass {@link dev.pagoda.os.OsOutOfMemoryException}, so
+ * callers can turn it into an out-of-memory error of their own.
  *
  * <h2>The simulated port</h2>
  * {@link dev.pagoda.os.OsMemory#simulated(Simulation)} runs the same state machine over a pure-Java model
@@ -81,6 +69,17 @@
  * thread-local value with a destructor that runs after its thread ends, the analogue of
  * {@code pthread_key_create}) and {@link dev.pagoda.os.SignalHook} (run a handler when a named signal
  * arrives).
+ *
+ * <h2>This package and the engine</h2>
+ * This package is the module's whole public API: every type a caller names, and nothing else but the system
+ * clock behind {@link dev.pagoda.os.Clock#system()}. The work is done by four packages the module does not
+ * export, each one idea: {@code dev.pagoda.os.port} (the per-OS backends, the system calls they make, the
+ * simulated kernel and the range map), {@code dev.pagoda.os.platform} (reading facts from {@code /sys},
+ * {@code /proc}, {@code mincore} and {@code sysctl}), {@code dev.pagoda.os.runtime} (the reaper thread, signal
+ * plumbing, thread ids, failure reports) and {@code dev.pagoda.os.libc} (binding the C library and naming its
+ * errors). Dependencies run one way: this package uses the engine; the engine uses only this package's values
+ * (records, enums, exceptions), never a class with behaviour; and the engine packages form no cycle, the three
+ * above {@code libc} using nothing of one another. {@code ArchitectureTest} holds these rules.
  *
  * <p>This design is the Go runtime's (BSD-licensed, Copyright The Go Authors); the code is Pagoda's own.
  */

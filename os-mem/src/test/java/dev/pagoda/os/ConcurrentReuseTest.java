@@ -1,5 +1,9 @@
 package dev.pagoda.os;
 
+import dev.pagoda.os.port.LinuxBackend;
+import dev.pagoda.os.port.RecordingSyscalls;
+import dev.pagoda.os.port.Syscalls;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.CompletableFuture;

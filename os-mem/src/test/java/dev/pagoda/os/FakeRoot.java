@@ -7,14 +7,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Lays out a fake {@code /sys} and {@code /proc} under a temporary directory. */
-final class FakeRoot {
+public final class FakeRoot {
     private final Path root;
 
-    FakeRoot(final Path root) {
+    /**
+     * A tree under {@code root}.
+     *
+     * @param root the directory standing for {@code /}
+     */
+    public FakeRoot(final Path root) {
         this.root = root;
     }
 
-    FakeRoot write(final String relativePath, final String contents) {
+    /**
+     * Writes a file of the tree, creating its directories.
+     *
+     * @param relativePath the file's path below {@code /}, for example {@code "proc/self/smaps"}
+     * @param contents     what it holds
+     * @return this tree
+     */
+    public FakeRoot write(final String relativePath, final String contents) {
         final Path file = root.resolve(relativePath);
         try {
             Files.createDirectories(file.getParent());

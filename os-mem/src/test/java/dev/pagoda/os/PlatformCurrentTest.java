@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.pagoda.os.platform.FactFiles;
+import dev.pagoda.os.platform.SysFiles;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** Facts of the machine the tests run on. */
 class PlatformCurrentTest {
-    private static final Path HPAGE_PMD_SIZE = Path.of("/", Platform.HPAGE_PMD_SIZE);
+    private static final Path HPAGE_PMD_SIZE = Path.of("/", FactFiles.HPAGE_PMD_SIZE);
 
     @Test
     void shouldCacheTheSnapshot() {
@@ -58,7 +61,7 @@ class PlatformCurrentTest {
 
     @Test
     void shouldReadThpSettingsOfThisMachine() {
-        assumeTrue(Files.isReadable(Path.of("/", Platform.THP_ENABLED)));
+        assumeTrue(Files.isReadable(Path.of("/", FactFiles.THP_ENABLED)));
         final TransparentHugePages thp = Platform.current().thp();
         assertNotEquals(ThpMode.UNKNOWN, thp.enabled());
         assertNotEquals(ThpDefrag.UNKNOWN, thp.defrag());

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import dev.pagoda.os.platform.FactFiles;
+
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -37,7 +39,7 @@ class PlatformReadTest {
     @ParameterizedTest
     @MethodSource("hugePageSizes")
     void shouldAcceptOnlyPowerOfTwoHugePageSize(final String text, final long expected) {
-        assertEquals(expected, new FakeRoot(root).write(Platform.HPAGE_PMD_SIZE, text).platform().hugePageSize());
+        assertEquals(expected, new FakeRoot(root).write(FactFiles.HPAGE_PMD_SIZE, text).platform().hugePageSize());
     }
 
     @Test
@@ -60,7 +62,7 @@ class PlatformReadTest {
     @ParameterizedTest
     @MethodSource("overcommitValues")
     void shouldReadOvercommit(final String text, final Overcommit expected) {
-        assertEquals(expected, new FakeRoot(root).write(Platform.OVERCOMMIT_MEMORY, text).platform().overcommit());
+        assertEquals(expected, new FakeRoot(root).write(FactFiles.OVERCOMMIT_MEMORY, text).platform().overcommit());
     }
 
     @Test
@@ -78,7 +80,7 @@ class PlatformReadTest {
 
     @Test
     void shouldReadKernelVersion() {
-        final Platform platform = new FakeRoot(root).write(Platform.OSRELEASE, "6.18.44-fc-v669\n").platform();
+        final Platform platform = new FakeRoot(root).write(FactFiles.OSRELEASE, "6.18.44-fc-v669\n").platform();
         assertEquals("6.18.44-fc-v669", platform.kernelVersion());
         assertTrue(platform.kernelAtLeast(6, 1));
         assertTrue(platform.kernelAtLeast(6, 18));
@@ -91,7 +93,7 @@ class PlatformReadTest {
     @Test
     void shouldReadDistributionKernelVersion() {
         final Platform platform = new FakeRoot(root)
-                .write(Platform.OSRELEASE, "3.10.0-1160.el7.x86_64\n").platform();
+                .write(FactFiles.OSRELEASE, "3.10.0-1160.el7.x86_64\n").platform();
         assertEquals("3.10.0-1160.el7.x86_64", platform.kernelVersion());
         assertTrue(platform.kernelAtLeast(3, 10));
         assertFalse(platform.kernelAtLeast(3, 11));
@@ -100,7 +102,7 @@ class PlatformReadTest {
 
     @Test
     void shouldTreatMajorOnlyKernelVersionAsMinorZero() {
-        final Platform platform = new FakeRoot(root).write(Platform.OSRELEASE, "7\n").platform();
+        final Platform platform = new FakeRoot(root).write(FactFiles.OSRELEASE, "7\n").platform();
         assertTrue(platform.kernelAtLeast(7, 0));
         assertFalse(platform.kernelAtLeast(7, 1));
     }
@@ -115,19 +117,19 @@ class PlatformReadTest {
     @Test
     void shouldReportUnknownKernelWhenFileIsBlank() {
         assertEquals(Platform.UNKNOWN_KERNEL,
-                new FakeRoot(root).write(Platform.OSRELEASE, " \n").platform().kernelVersion());
+                new FakeRoot(root).write(FactFiles.OSRELEASE, " \n").platform().kernelVersion());
     }
 
     @Test
     void shouldNotCompareUnparsableKernelVersion() {
-        final Platform platform = new FakeRoot(root).write(Platform.OSRELEASE, "foo-6.1\n").platform();
+        final Platform platform = new FakeRoot(root).write(FactFiles.OSRELEASE, "foo-6.1\n").platform();
         assertEquals("foo-6.1", platform.kernelVersion());
         assertFalse(platform.kernelAtLeast(0, 0));
     }
 
     @Test
     void shouldRejectNegativeKernelVersionArguments() {
-        final Platform platform = new FakeRoot(root).write(Platform.OSRELEASE, "6.1.0\n").platform();
+        final Platform platform = new FakeRoot(root).write(FactFiles.OSRELEASE, "6.1.0\n").platform();
         final IllegalArgumentException major =
                 assertThrows(IllegalArgumentException.class, () -> platform.kernelAtLeast(-1, 0));
         assertEquals("major must not be negative: major=-1", major.getMessage());
@@ -157,12 +159,12 @@ class PlatformReadTest {
     @Test
     void shouldPrintAllFacts() {
         final Platform platform = new FakeRoot(root)
-                .write(Platform.HPAGE_PMD_SIZE, "2097152\n")
-                .write(Platform.THP_ENABLED, "always [madvise] never\n")
-                .write(Platform.THP_DEFRAG, "always defer [defer+madvise] madvise never\n")
-                .write(Platform.THP_MAX_PTES_NONE, "511\n")
-                .write(Platform.OVERCOMMIT_MEMORY, "1\n")
-                .write(Platform.OSRELEASE, "6.18.44\n")
+                .write(FactFiles.HPAGE_PMD_SIZE, "2097152\n")
+                .write(FactFiles.THP_ENABLED, "always [madvise] never\n")
+                .write(FactFiles.THP_DEFRAG, "always defer [defer+madvise] madvise never\n")
+                .write(FactFiles.THP_MAX_PTES_NONE, "511\n")
+                .write(FactFiles.OVERCOMMIT_MEMORY, "1\n")
+                .write(FactFiles.OSRELEASE, "6.18.44\n")
                 .platform();
         assertEquals("Platform[os=LINUX, arch=amd64, kernel=6.18.44, cpus=4, pageSize=4096, hugePageSize=2097152, " +
                 "thp=[enabled=madvise, defrag=defer+madvise, max_ptes_none=511], overcommit=ALWAYS]",
@@ -186,16 +188,5 @@ class PlatformReadTest {
         assertTrue(report.contains("OTHER sparcv9"), report);
         assertFalse(report.contains("null"), report);
         assertEquals(7, report.lines().filter(line -> line.contains("unknown")).count(), report);
-    }
-
-    @Test
-    void shouldMapOsNames() {
-        assertEquals(OsKind.LINUX, OsKind.fromOsName("Linux"));
-        assertEquals(OsKind.DARWIN, OsKind.fromOsName("Mac OS X"));
-        assertEquals(OsKind.DARWIN, OsKind.fromOsName("Darwin"));
-        assertEquals(OsKind.OTHER, OsKind.fromOsName("Windows 11"));
-        assertEquals(OsKind.OTHER, OsKind.fromOsName("FreeBSD"));
-        assertEquals(OsKind.OTHER, OsKind.fromOsName(""));
-        assertEquals(OsKind.OTHER, OsKind.fromOsName(null));
     }
 }

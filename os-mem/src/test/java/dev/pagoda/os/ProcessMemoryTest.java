@@ -3,6 +3,8 @@ package dev.pagoda.os;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.pagoda.os.platform.FactFiles;
+
 import java.nio.file.Path;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -37,8 +39,8 @@ class ProcessMemoryTest {
     @Test
     void shouldParseSmapsRollup() {
         final ProcessMemory memory = new FakeRoot(root)
-                .write(Platform.SMAPS_ROLLUP, SMAPS_ROLLUP)
-                .write(Platform.STATUS, STATUS)
+                .write(FactFiles.SMAPS_ROLLUP, SMAPS_ROLLUP)
+                .write(FactFiles.STATUS, STATUS)
                 .processMemory();
         assertEquals(OptionalLong.of(1772L * 1024), memory.rssBytes());
         assertEquals(OptionalLong.of(4096L * 1024), memory.anonHugePagesBytes());
@@ -46,7 +48,7 @@ class ProcessMemoryTest {
 
     @Test
     void shouldFallBackToStatusWhenSmapsRollupIsMissing() {
-        final ProcessMemory memory = new FakeRoot(root).write(Platform.STATUS, STATUS).processMemory();
+        final ProcessMemory memory = new FakeRoot(root).write(FactFiles.STATUS, STATUS).processMemory();
         assertEquals(OptionalLong.of(51200L * 1024), memory.rssBytes());
         assertEquals(OptionalLong.empty(), memory.anonHugePagesBytes());
     }
@@ -54,8 +56,8 @@ class ProcessMemoryTest {
     @Test
     void shouldFallBackToStatusWhenSmapsRollupHasNoRss() {
         final ProcessMemory memory = new FakeRoot(root)
-                .write(Platform.SMAPS_ROLLUP, "AnonHugePages:      2048 kB\n")
-                .write(Platform.STATUS, STATUS)
+                .write(FactFiles.SMAPS_ROLLUP, "AnonHugePages:      2048 kB\n")
+                .write(FactFiles.STATUS, STATUS)
                 .processMemory();
         assertEquals(OptionalLong.of(51200L * 1024), memory.rssBytes());
         assertEquals(OptionalLong.of(2048L * 1024), memory.anonHugePagesBytes());
@@ -64,8 +66,8 @@ class ProcessMemoryTest {
     @Test
     void shouldFallBackToStatusWhenRssIsMalformed() {
         final ProcessMemory memory = new FakeRoot(root)
-                .write(Platform.SMAPS_ROLLUP, "Rss:   lots kB\nAnonHugePages: 0 kB\n")
-                .write(Platform.STATUS, STATUS)
+                .write(FactFiles.SMAPS_ROLLUP, "Rss:   lots kB\nAnonHugePages: 0 kB\n")
+                .write(FactFiles.STATUS, STATUS)
                 .processMemory();
         assertEquals(OptionalLong.of(51200L * 1024), memory.rssBytes());
         assertEquals(OptionalLong.of(0L), memory.anonHugePagesBytes());
@@ -82,8 +84,8 @@ class ProcessMemoryTest {
     @Test
     void shouldRejectValuesWithoutKibUnitOrNegative() {
         final ProcessMemory memory = new FakeRoot(root)
-                .write(Platform.SMAPS_ROLLUP, "Rss:   1772 MB\nAnonHugePages: -4 kB\n")
-                .write(Platform.STATUS, "VmRSS:   12\n")
+                .write(FactFiles.SMAPS_ROLLUP, "Rss:   1772 MB\nAnonHugePages: -4 kB\n")
+                .write(FactFiles.STATUS, "VmRSS:   12\n")
                 .processMemory();
         assertEquals(OptionalLong.empty(), memory.rssBytes());
         assertEquals(OptionalLong.empty(), memory.anonHugePagesBytes());
@@ -92,16 +94,16 @@ class ProcessMemoryTest {
     @Test
     void shouldMatchWholeKeyOnly() {
         final ProcessMemory memory = new FakeRoot(root)
-                .write(Platform.SMAPS_ROLLUP, "RssAnon:  10 kB\nRss:  20 kB\n")
+                .write(FactFiles.SMAPS_ROLLUP, "RssAnon:  10 kB\nRss:  20 kB\n")
                 .processMemory();
         assertEquals(OptionalLong.of(20L * 1024), memory.rssBytes());
     }
 
     @Test
     void shouldReadAfreshOnEveryCall() {
-        final FakeRoot fake = new FakeRoot(root).write(Platform.SMAPS_ROLLUP, "Rss:  20 kB\n");
+        final FakeRoot fake = new FakeRoot(root).write(FactFiles.SMAPS_ROLLUP, "Rss:  20 kB\n");
         assertEquals(OptionalLong.of(20L * 1024), fake.processMemory().rssBytes());
-        fake.write(Platform.SMAPS_ROLLUP, "Rss:  40 kB\n");
+        fake.write(FactFiles.SMAPS_ROLLUP, "Rss:  40 kB\n");
         assertEquals(OptionalLong.of(40L * 1024), fake.processMemory().rssBytes());
     }
 

@@ -1,5 +1,7 @@
 package dev.pagoda.os;
 
+import dev.pagoda.os.libc.Errno;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -41,13 +41,6 @@ class ThreadsTest {
     }
 
     @Test
-    void shouldMatchTheSyscallFallback() {
-        assumeTrue(LINUX, "SYS_gettid is Linux only");
-
-        assertEquals(Threads.osThreadId(), Threads.osThreadIdBySyscall());
-    }
-
-    @Test
     void shouldDifferBetweenTwoLivePlatformThreads() throws Exception {
         final AtomicLong otherTid = new AtomicLong();
         final AtomicReference<Long> otherProcTid = new AtomicReference<>();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
+import dev.pagoda.os.platform.FactFiles;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import java.util.stream.Stream;
@@ -20,77 +21,17 @@ class TransparentHugePagesTest {
     @TempDir
     Path root;
 
-    static Stream<Arguments> enabledFormats() {
-        return Stream.of(
-                arguments("current, madvise selected", "always [madvise] never\n", ThpMode.MADVISE),
-                arguments("current, always selected", "[always] madvise never\n", ThpMode.ALWAYS),
-                arguments("current, never selected", "always madvise [never]\n", ThpMode.NEVER),
-                arguments("old two options, always", "[always] never\n", ThpMode.ALWAYS),
-                arguments("old two options, never", "always [never]\n", ThpMode.NEVER),
-                arguments("bare word", "madvise", ThpMode.MADVISE),
-                arguments("bare word with newline", "never\n", ThpMode.NEVER),
-                arguments("bare word in white space", " \talways \n\n", ThpMode.ALWAYS),
-                arguments("surrounding white space", "  always [madvise] never  \n\n", ThpMode.MADVISE),
-                arguments("tabs between options", "always\t[madvise]\tnever", ThpMode.MADVISE),
-                arguments("no newline", "always [madvise] never", ThpMode.MADVISE),
-                arguments("empty", "", ThpMode.UNKNOWN),
-                arguments("only white space", " \n\t", ThpMode.UNKNOWN),
-                arguments("several options, none selected", "always madvise never\n", ThpMode.UNKNOWN),
-                arguments("two selected", "[always] [madvise] never\n", ThpMode.UNKNOWN),
-                arguments("unknown option selected", "always [sometimes] never\n", ThpMode.UNKNOWN),
-                arguments("unknown bare word", "garbage\n", ThpMode.UNKNOWN),
-                arguments("empty brackets", "always [] never\n", ThpMode.UNKNOWN),
-                arguments("only brackets", "[]", ThpMode.UNKNOWN),
-                arguments("stray bracket", "[madvise\n", ThpMode.UNKNOWN),
-                arguments("nested brackets", "[[madvise]]\n", ThpMode.UNKNOWN),
-                arguments("upper case", "always [MADVISE] never\n", ThpMode.UNKNOWN),
-                arguments("binary", "\u0000\u0001\u00ff", ThpMode.UNKNOWN));
-    }
-
-    static Stream<Arguments> defragFormats() {
-        return Stream.of(
-                arguments("current, always", "[always] defer defer+madvise madvise never\n", ThpDefrag.ALWAYS),
-                arguments("current, defer", "always [defer] defer+madvise madvise never\n", ThpDefrag.DEFER),
-                arguments("current, defer+madvise", "always defer [defer+madvise] madvise never\n",
-                        ThpDefrag.DEFER_MADVISE),
-                arguments("current, madvise", "always defer defer+madvise [madvise] never\n", ThpDefrag.MADVISE),
-                arguments("current, never", "always defer defer+madvise madvise [never]\n", ThpDefrag.NEVER),
-                arguments("4.6 to 4.10, defer", "always [defer] madvise never\n", ThpDefrag.DEFER),
-                arguments("before 4.6, madvise", "always [madvise] never\n", ThpDefrag.MADVISE),
-                arguments("old two options", "[always] never\n", ThpDefrag.ALWAYS),
-                arguments("bare word", "defer+madvise\n", ThpDefrag.DEFER_MADVISE),
-                arguments("surrounding white space", "\n  always defer defer+madvise [madvise] never \n",
-                        ThpDefrag.MADVISE),
-                arguments("empty", "", ThpDefrag.UNKNOWN),
-                arguments("none selected", "always defer defer+madvise madvise never\n", ThpDefrag.UNKNOWN),
-                arguments("two selected", "[always] [defer] never\n", ThpDefrag.UNKNOWN),
-                arguments("unknown option", "always [defer+never] never\n", ThpDefrag.UNKNOWN),
-                arguments("garbage", "1\n", ThpDefrag.UNKNOWN));
-    }
-
     @ParameterizedTest(name = "{0}")
-    @MethodSource("enabledFormats")
-    void shouldParseEnabled(final String name, final String text, final ThpMode expected) {
-        assertEquals(expected, ThpMode.parse(text), name);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("enabledFormats")
+    @MethodSource("dev.pagoda.os.platform.FactFilesTest#enabledFormats")
     void shouldReadEnabledFromSysfs(final String name, final String text, final ThpMode expected) {
-        final Platform platform = new FakeRoot(root).write(Platform.THP_ENABLED, text).platform();
+        final Platform platform = new FakeRoot(root).write(FactFiles.THP_ENABLED, text).platform();
         assertEquals(expected, platform.thp().enabled(), name);
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("defragFormats")
-    void shouldParseDefrag(final String name, final String text, final ThpDefrag expected) {
-        assertEquals(expected, ThpDefrag.parse(text), name);
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("defragFormats")
+    @MethodSource("dev.pagoda.os.platform.FactFilesTest#defragFormats")
     void shouldReadDefragFromSysfs(final String name, final String text, final ThpDefrag expected) {
-        final Platform platform = new FakeRoot(root).write(Platform.THP_DEFRAG, text).platform();
+        final Platform platform = new FakeRoot(root).write(FactFiles.THP_DEFRAG, text).platform();
         assertEquals(expected, platform.thp().defrag(), name);
     }
 
@@ -105,17 +46,11 @@ class TransparentHugePagesTest {
     }
 
     @Test
-    void shouldParseNullAsUnknown() {
-        assertEquals(ThpMode.UNKNOWN, ThpMode.parse(null));
-        assertEquals(ThpDefrag.UNKNOWN, ThpDefrag.parse(null));
-    }
-
-    @Test
     void shouldFallBackToRhel6Location() {
         final TransparentHugePages thp = new FakeRoot(root)
-                .write(Platform.RHEL_THP_ENABLED, "[always] madvise never\n")
-                .write(Platform.RHEL_THP_DEFRAG, "always [madvise] never\n")
-                .write(Platform.RHEL_THP_MAX_PTES_NONE, "511\n")
+                .write(FactFiles.RHEL_THP_ENABLED, "[always] madvise never\n")
+                .write(FactFiles.RHEL_THP_DEFRAG, "always [madvise] never\n")
+                .write(FactFiles.RHEL_THP_MAX_PTES_NONE, "511\n")
                 .platform().thp();
         assertEquals(ThpMode.ALWAYS, thp.enabled());
         assertEquals(ThpDefrag.MADVISE, thp.defrag());
@@ -125,10 +60,10 @@ class TransparentHugePagesTest {
     @Test
     void shouldPreferMainlineLocationOverRhel6() {
         final TransparentHugePages thp = new FakeRoot(root)
-                .write(Platform.THP_ENABLED, "always madvise [never]\n")
-                .write(Platform.RHEL_THP_ENABLED, "[always] madvise never\n")
-                .write(Platform.THP_DEFRAG, "always defer defer+madvise madvise [never]\n")
-                .write(Platform.RHEL_THP_DEFRAG, "[always] madvise never\n")
+                .write(FactFiles.THP_ENABLED, "always madvise [never]\n")
+                .write(FactFiles.RHEL_THP_ENABLED, "[always] madvise never\n")
+                .write(FactFiles.THP_DEFRAG, "always defer defer+madvise madvise [never]\n")
+                .write(FactFiles.RHEL_THP_DEFRAG, "[always] madvise never\n")
                 .platform().thp();
         assertEquals(ThpMode.NEVER, thp.enabled());
         assertEquals(ThpDefrag.NEVER, thp.defrag());
@@ -137,8 +72,8 @@ class TransparentHugePagesTest {
     @Test
     void shouldNotFallBackWhenMainlineFileIsMalformed() {
         final TransparentHugePages thp = new FakeRoot(root)
-                .write(Platform.THP_ENABLED, "garbage\n")
-                .write(Platform.RHEL_THP_ENABLED, "[always] madvise never\n")
+                .write(FactFiles.THP_ENABLED, "garbage\n")
+                .write(FactFiles.RHEL_THP_ENABLED, "[always] madvise never\n")
                 .platform().thp();
         assertEquals(ThpMode.UNKNOWN, thp.enabled());
     }
@@ -158,7 +93,7 @@ class TransparentHugePagesTest {
     @ParameterizedTest
     @MethodSource("maxPtesNoneValues")
     void shouldReadMaxPtesNone(final String text, final OptionalInt expected) {
-        final Platform platform = new FakeRoot(root).write(Platform.THP_MAX_PTES_NONE, text).platform();
+        final Platform platform = new FakeRoot(root).write(FactFiles.THP_MAX_PTES_NONE, text).platform();
         assertEquals(expected, platform.thp().maxPtesNone());
     }
 

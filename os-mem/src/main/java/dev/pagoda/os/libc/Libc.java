@@ -1,4 +1,4 @@
-package dev.pagoda.os;
+package dev.pagoda.os.libc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -20,13 +20,16 @@ import java.lang.invoke.VarHandle;
  * per thread (a shared one would race) and is read only after a call reported failure: the linker
  * copies {@code errno} on every call, successful or not, so its value after a success is stale.
  */
-final class Libc {
-    static final Linker LINKER = Linker.nativeLinker();
-    static final SymbolLookup LOOKUP = LINKER.defaultLookup();
+public final class Libc {
+    /** The native linker of the running platform. */
+    public static final Linker LINKER = Linker.nativeLinker();
+    /** The linker's default lookup: the C library's symbols. */
+    public static final SymbolLookup LOOKUP = LINKER.defaultLookup();
 
     /** {@code long} / {@code size_t} / pointer-sized integer on the 64-bit platforms Pagoda supports. */
-    static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
-    static final ValueLayout.OfInt C_INT = ValueLayout.JAVA_INT;
+    public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
+    /** C {@code int}. */
+    public static final ValueLayout.OfInt C_INT = ValueLayout.JAVA_INT;
 
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(
@@ -40,18 +43,27 @@ final class Libc {
     private Libc() {
     }
 
-    /** Whether the C library exports {@code name}. */
-    static boolean has(final String name) {
+    /**
+     * Whether the C library exports {@code name}.
+     *
+     * @param name the C function's name
+     * @return true if the default lookup finds it
+     */
+    public static boolean has(final String name) {
         return LOOKUP.find(name).isPresent();
     }
 
     /**
      * Binds {@code name} with an errno capture segment as its first argument.
      *
+     * @param name       the C function's name
+     * @param descriptor its signature, without the capture segment
+     * @param extra      further linker options, for example {@link Linker.Option#firstVariadicArg(int)}
+     * @return the downcall handle, taking {@link #captureBuffer()} first
      * @throws UnsupportedOperationException if the C library lacks the function
      */
     @SuppressWarnings("restricted")
-    static MethodHandle downcallWithErrno(final String name, final FunctionDescriptor descriptor,
+    public static MethodHandle downcallWithErrno(final String name, final FunctionDescriptor descriptor,
                                           final Linker.Option... extra) {
         final Linker.Option[] options = new Linker.Option[extra.length + 1];
         options[0] = CAPTURE_ERRNO;
@@ -59,9 +71,16 @@ final class Libc {
         return LINKER.downcallHandle(symbol(name), descriptor, options);
     }
 
-    /** Binds {@code name} without errno capture (for calls that cannot fail). */
+    /**
+     * Binds {@code name} without errno capture (for calls that cannot fail).
+     *
+     * @param name       the C function's name
+     * @param descriptor its signature
+     * @return the downcall handle
+     * @throws UnsupportedOperationException if the C library lacks the function
+     */
     @SuppressWarnings("restricted")
-    static MethodHandle downcall(final String name, final FunctionDescriptor descriptor) {
+    public static MethodHandle downcall(final String name, final FunctionDescriptor descriptor) {
         return LINKER.downcallHandle(symbol(name), descriptor);
     }
 
@@ -73,8 +92,12 @@ final class Libc {
     /**
      * What a failed {@code MethodHandle.invokeExact} of a downcall should throw: runtime exceptions and errors
      * as they are, anything checked (which a downcall cannot really throw) wrapped with the call's name.
+     *
+     * @param call    what was called, for the message
+     * @param failure what the invocation threw
+     * @return the exception to throw; an {@link Error} is thrown from here instead
      */
-    static RuntimeException unchecked(final String call, final Throwable failure) {
+    public static RuntimeException unchecked(final String call, final Throwable failure) {
         if (failure instanceof RuntimeException r) {
             return r;
         }
@@ -84,13 +107,21 @@ final class Libc {
         return new IllegalStateException(call + " failed", failure);
     }
 
-    /** The current thread's errno capture buffer, to pass as the first argument of a capturing call. */
-    static MemorySegment captureBuffer() {
+    /**
+     * The current thread's errno capture buffer, to pass as the first argument of a capturing call.
+     *
+     * @return this thread's buffer
+     */
+    public static MemorySegment captureBuffer() {
         return CAPTURE.get();
     }
 
-    /** The errno the last failing capturing call of this thread left in {@code captureBuffer()}. */
-    static int errno() {
+    /**
+     * The errno the last failing capturing call of this thread left in {@code captureBuffer()}.
+     *
+     * @return the error number
+     */
+    public static int errno() {
         return (int) ERRNO.get(CAPTURE.get(), 0L);
     }
 }

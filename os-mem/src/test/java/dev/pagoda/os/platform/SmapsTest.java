@@ -1,13 +1,12 @@
-package dev.pagoda.os;
+package dev.pagoda.os.platform;
 
+import dev.pagoda.os.FakeRoot;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code AnonHugePages} of address ranges from a fake {@code /proc/self/smaps}, one range or several at once. */
 class SmapsTest {
@@ -42,19 +41,5 @@ class SmapsTest {
         assertEquals(sum, Smaps.anonHugePages(root, ranges));
         assertEquals(0, Smaps.anonHugePages(root, new long[] {0x7f0002000000L, 4 * MIB}), "nothing mapped there");
         assertEquals(0, Smaps.anonHugePages(root.resolve("missing"), ranges), "no smaps, no huge pages");
-    }
-
-    @Test
-    void shouldCheckTheRangesOfThePublicCall() {
-        final IllegalArgumentException odd = assertThrows(IllegalArgumentException.class,
-                () -> Platform.hugePageBytes(new long[] {A}));
-        assertTrue(odd.getMessage().contains("ranges.length=1"), odd.getMessage());
-        final IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
-                () -> Platform.hugePageBytes(new long[] {A, MIB, B, -1}));
-        assertTrue(negative.getMessage().contains("ranges[3]=-1"), negative.getMessage());
-        final NullPointerException none = assertThrows(NullPointerException.class,
-                () -> Platform.hugePageBytes(null));
-        assertEquals("ranges", none.getMessage());
-        assertEquals(0, Platform.hugePageBytes(new long[0]));
     }
 }

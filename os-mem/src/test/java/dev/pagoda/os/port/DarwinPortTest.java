@@ -1,4 +1,10 @@
-package dev.pagoda.os;
+package dev.pagoda.os.port;
+
+import dev.pagoda.os.MemState;
+import dev.pagoda.os.OsMemory;
+import dev.pagoda.os.OsMemoryException;
+import dev.pagoda.os.OsMemoryStats;
+import dev.pagoda.os.TestOsMemory;
 
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +19,7 @@ class DarwinPortTest {
     private static final long BASE = 0x1_0000_0000L;
     // MAP_ANON 0x1000 | MAP_PRIVATE 0x2 = 0x1002, | MAP_FIXED 0x10 = 0x1012
     private final RecordingSyscalls sys = new RecordingSyscalls().nextAddress(BASE);
-    private final OsMemory os = OsMemory.over(new DarwinBackend(sys, PAGE));
+    private final OsMemory os = TestOsMemory.over(new DarwinBackend(sys, PAGE));
 
     @Test
     void shouldUseDarwinFlagsForEveryOperation() {

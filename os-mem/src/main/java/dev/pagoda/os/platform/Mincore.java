@@ -1,4 +1,7 @@
-package dev.pagoda.os;
+package dev.pagoda.os.platform;
+
+import dev.pagoda.os.libc.Errno;
+import dev.pagoda.os.libc.Libc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -16,8 +19,9 @@ import java.util.BitSet;
  * of {@value #WINDOW_PAGES} pages at a time, so the vector stays small whatever the range; each query
  * allocates its vector in a confined arena of its own.
  */
-final class Mincore {
-    static final int WINDOW_PAGES = 1 << 16;
+public final class Mincore {
+    /** How many pages one {@code mincore} call asks about at most. */
+    public static final int WINDOW_PAGES = 1 << 16;
 
     /** {@code int mincore(void *addr, size_t length, unsigned char *vec)}, capturing errno. */
     private static final MethodHandle MINCORE = Libc.downcallWithErrno("mincore",
@@ -30,9 +34,15 @@ final class Mincore {
      * Counts the resident pages of {@code pages} pages from the page-aligned {@code address}, setting bit
      * {@code i} of {@code resident} (if not {@code null}) when page {@code i} is resident.
      *
-     * @throws NativeCallException if {@code mincore} fails, e.g. {@code ENOMEM} for an unmapped page
+     * @param address  the first page of the range
+     * @param pages    the number of pages, positive
+     * @param pageSize the page size
+     * @param resident receives the resident pages' indexes, or {@code null}
+     * @return the number of resident pages
+     * @throws dev.pagoda.os.NativeCallException if {@code mincore} fails, e.g. {@code ENOMEM} for an unmapped
+     *                                           page
      */
-    static long scan(final long address, final long pages, final long pageSize, final BitSet resident) {
+    public static long scan(final long address, final long pages, final long pageSize, final BitSet resident) {
         final long window = Math.min(pages, WINDOW_PAGES);
         long count = 0;
         try (Arena arena = Arena.ofConfined()) {
@@ -43,7 +53,7 @@ final class Mincore {
                 final long length = n * pageSize;
                 final int rc = call(start, length, vector);
                 if (rc != 0) {
-                    throw NativeCallException.of("mincore", Libc.errno(),
+                    throw Errno.callFailed("mincore", Libc.errno(),
                             "address=0x" + Long.toHexString(start) + ", bytes=" + length);
                 }
                 for (long i = 0; i < n; i++) {

@@ -1,4 +1,7 @@
-package dev.pagoda.os;
+package dev.pagoda.os.libc;
+
+import dev.pagoda.os.NativeCallException;
+import dev.pagoda.os.OsKind;
 
 /**
  * {@code errno} numbers and their symbolic names, per operating system.
@@ -8,59 +11,83 @@ package dev.pagoda.os;
  * that produced it. The plain constants are Linux's; those that differ on Darwin have a {@code DARWIN_} twin.
  * Unknown numbers are named {@code "UNKNOWN(n)"}, never an exception.
  */
-final class Errno {
+public final class Errno {
     /** Operation not permitted. */
-    static final int EPERM = 1;
+    public static final int EPERM = 1;
     /** No such file or directory. */
-    static final int ENOENT = 2;
+    public static final int ENOENT = 2;
     /** Interrupted system call. */
-    static final int EINTR = 4;
+    public static final int EINTR = 4;
     /** Input/output error. */
-    static final int EIO = 5;
+    public static final int EIO = 5;
     /** Bad file descriptor. */
-    static final int EBADF = 9;
+    public static final int EBADF = 9;
     /** Resource temporarily unavailable (Linux; {@link #DARWIN_EAGAIN} on Darwin). */
-    static final int EAGAIN = 11;
+    public static final int EAGAIN = 11;
     /** Cannot allocate memory; also "range not mapped" for {@code mincore} and {@code madvise}. */
-    static final int ENOMEM = 12;
+    public static final int ENOMEM = 12;
     /** Permission denied. */
-    static final int EACCES = 13;
+    public static final int EACCES = 13;
     /** Bad address. */
-    static final int EFAULT = 14;
+    public static final int EFAULT = 14;
     /** Device or resource busy. */
-    static final int EBUSY = 16;
+    public static final int EBUSY = 16;
     /** File exists. */
-    static final int EEXIST = 17;
+    public static final int EEXIST = 17;
     /** Invalid argument. */
-    static final int EINVAL = 22;
+    public static final int EINVAL = 22;
     /** No space left on device. */
-    static final int ENOSPC = 28;
+    public static final int ENOSPC = 28;
     /** ENOSYS: the kernel has no such system call (Linux; {@link #DARWIN_ENOSYS} on Darwin). */
-    static final int ENOSYS = 38;
+    public static final int ENOSYS = 38;
     /** Value too large for defined data type (Linux; {@link #DARWIN_EOVERFLOW} on Darwin). */
-    static final int EOVERFLOW = 75;
+    public static final int EOVERFLOW = 75;
     /** Operation not supported, also {@code ENOTSUP} (Linux; {@link #DARWIN_EOPNOTSUPP} on Darwin). */
-    static final int EOPNOTSUPP = 95;
+    public static final int EOPNOTSUPP = 95;
 
     /** Darwin's {@code EAGAIN}. */
-    static final int DARWIN_EAGAIN = 35;
+    public static final int DARWIN_EAGAIN = 35;
     /** Darwin's {@code ENOSYS}. */
-    static final int DARWIN_ENOSYS = 78;
+    public static final int DARWIN_ENOSYS = 78;
     /** Darwin's {@code EOVERFLOW}. */
-    static final int DARWIN_EOVERFLOW = 84;
+    public static final int DARWIN_EOVERFLOW = 84;
     /** Darwin's {@code EOPNOTSUPP}. */
-    static final int DARWIN_EOPNOTSUPP = 102;
+    public static final int DARWIN_EOPNOTSUPP = 102;
 
     private Errno() {
     }
 
-    /** The name of {@code errno} on {@code os}; other systems use the Linux table. */
-    static String name(final OsKind os, final int errno) {
+    /**
+     * The exception for a C call that failed on the running system, naming {@code errno} from that system's
+     * table.
+     *
+     * @param call      the C function that failed
+     * @param errno     the {@code errno} it left
+     * @param arguments the call's arguments as text
+     * @return the exception, to be thrown by the caller
+     */
+    public static NativeCallException callFailed(final String call, final int errno, final String arguments) {
+        return new NativeCallException(call, errno, name(HostOs.current(), errno), arguments);
+    }
+
+    /**
+     * The name of {@code errno} on {@code os}; other systems use the Linux table.
+     *
+     * @param os    the system that produced the number
+     * @param errno the error number
+     * @return its symbolic name, or {@code "UNKNOWN(n)"}
+     */
+    public static String name(final OsKind os, final int errno) {
         return os == OsKind.DARWIN ? darwinName(errno) : name(errno);
     }
 
-    /** The Linux name of {@code errno}, for example {@code "ENOMEM"} for 12; {@code "UNKNOWN(n)"} if unknown. */
-    static String name(final int errno) {
+    /**
+     * The Linux name of {@code errno}, for example {@code "ENOMEM"} for 12; {@code "UNKNOWN(n)"} if unknown.
+     *
+     * @param errno the error number
+     * @return its symbolic name
+     */
+    public static String name(final int errno) {
         return switch (errno) {
             case EAGAIN -> "EAGAIN";
             case 35 -> "EDEADLK";
@@ -81,8 +108,13 @@ final class Errno {
         };
     }
 
-    /** The Darwin name of {@code errno}, for example {@code "EAGAIN"} for 35; {@code "UNKNOWN(n)"} if unknown. */
-    static String darwinName(final int errno) {
+    /**
+     * The Darwin name of {@code errno}, for example {@code "EAGAIN"} for 35; {@code "UNKNOWN(n)"} if unknown.
+     *
+     * @param errno the error number
+     * @return its symbolic name
+     */
+    public static String darwinName(final int errno) {
         return switch (errno) {
             case 11 -> "EDEADLK";
             case DARWIN_EAGAIN -> "EAGAIN";

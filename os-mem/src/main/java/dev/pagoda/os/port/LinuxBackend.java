@@ -1,4 +1,8 @@
-package dev.pagoda.os;
+package dev.pagoda.os.port;
+
+import dev.pagoda.os.ReleaseAdvice;
+import dev.pagoda.os.SystemOptions;
+import dev.pagoda.os.libc.Errno;
 
 /**
  * The Linux port of Go's {@code mem_linux.go}, over {@link Syscalls}.
@@ -20,7 +24,7 @@ package dev.pagoda.os;
  * New mappings are named with {@code PR_SET_VMA_ANON_NAME}; the first {@code EINVAL} (a kernel without
  * {@code CONFIG_ANON_VMA_NAME}, or older than 5.17) switches naming off for good, other errors are ignored.
  */
-final class LinuxBackend implements Backend {
+public final class LinuxBackend implements Backend {
     static final int PROT_NONE = 0x0;
     static final int PROT_READ = 0x1;
     static final int PROT_WRITE = 0x2;
@@ -48,7 +52,15 @@ final class LinuxBackend implements Backend {
     private final boolean freeAdvice;
     private volatile boolean naming = true;
 
-    LinuxBackend(final Syscalls sys, final long pageSize, final long hugePageSize, final SystemOptions options) {
+    /**
+     * A Linux port over {@code sys}.
+     *
+     * @param sys          the system calls, the kernel's or a test's fake
+     * @param pageSize     the page size
+     * @param hugePageSize the transparent huge page size, or 0 for none
+     * @param options      release advice, huge-page policy and mapping names
+     */
+    public LinuxBackend(final Syscalls sys, final long pageSize, final long hugePageSize, final SystemOptions options) {
         this.sys = sys;
         this.pageSize = pageSize;
         this.hugePageSize = hugePageSize;

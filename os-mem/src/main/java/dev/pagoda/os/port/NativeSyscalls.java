@@ -1,4 +1,6 @@
-package dev.pagoda.os;
+package dev.pagoda.os.port;
+
+import dev.pagoda.os.libc.Libc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -8,8 +10,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.concurrent.ConcurrentHashMap;
 
-import static dev.pagoda.os.Libc.C_INT;
-import static dev.pagoda.os.Libc.C_LONG;
+import static dev.pagoda.os.libc.Libc.C_INT;
+import static dev.pagoda.os.libc.Libc.C_LONG;
 
 /**
  * {@link Syscalls} through FFM downcalls into the C library, each handle made once with {@code errno}
@@ -18,8 +20,9 @@ import static dev.pagoda.os.Libc.C_LONG;
  * per call. None of these calls is bound {@code critical}: {@code mmap}, {@code munmap} and a large
  * {@code madvise} can block on the mm lock.
  */
-final class NativeSyscalls implements Syscalls {
-    static final NativeSyscalls INSTANCE = new NativeSyscalls();
+public final class NativeSyscalls implements Syscalls {
+    /** The one instance: the handles are made once, by this class's initialiser. */
+    public static final NativeSyscalls INSTANCE = new NativeSyscalls();
 
     private static final long MAP_FAILED = -1L;
     private static final int ENOSYS_LINUX = 38;

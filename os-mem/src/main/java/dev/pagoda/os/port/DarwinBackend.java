@@ -1,4 +1,6 @@
-package dev.pagoda.os;
+package dev.pagoda.os.port;
+
+import dev.pagoda.os.libc.Errno;
 
 /**
  * The Darwin (macOS) port of Go's {@code mem_darwin.go}, over {@link Syscalls}, with Darwin's own constants:
@@ -19,7 +21,7 @@ package dev.pagoda.os;
  * </ul>
  * As in Go, the result of {@code madvise} is not acted on: the advices only tune accounting.
  */
-final class DarwinBackend implements Backend {
+public final class DarwinBackend implements Backend {
     static final int PROT_NONE = 0x0;
     static final int PROT_READ = 0x1;
     static final int PROT_WRITE = 0x2;
@@ -32,7 +34,13 @@ final class DarwinBackend implements Backend {
     private final Syscalls sys;
     private final long pageSize;
 
-    DarwinBackend(final Syscalls sys, final long pageSize) {
+    /**
+     * A Darwin port over {@code sys}.
+     *
+     * @param sys      the system calls, the kernel's or a test's fake
+     * @param pageSize the page size
+     */
+    public DarwinBackend(final Syscalls sys, final long pageSize) {
         this.sys = sys;
         this.pageSize = pageSize;
     }

@@ -1,4 +1,4 @@
-package dev.pagoda.os;
+package dev.pagoda.os.port;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,34 +9,61 @@ import java.util.TreeMap;
  * An ordered map from address ranges to small integer codes, kept as maximal runs: adjacent runs never
  * share a code, and code {@link #ABSENT} (everything not in the map) is never stored.
  *
- * <p>{@link OsMemory} keeps the {@link MemState} of every page it owns here (code = ordinal, plus
+ * <p>{@link dev.pagoda.os.OsMemory} keeps the {@link dev.pagoda.os.MemState} of every page it owns here (code = ordinal, plus
  * the {@link #BUSY} flag for ranges with a system call in flight); the simulated kernel keeps page protections.
  * Runs are half-open {@code [start, end)}. Every operation is {@code O(log runs + runs touched)}.
  * Not thread-safe: callers lock.
  */
-final class RangeStates {
+public final class RangeStates {
     /** The code of every address not in the map. */
-    static final int ABSENT = 0;
+    public static final int ABSENT = 0;
     /** Flag or-ed onto the code of a range whose transition is in flight; the low bits keep its old code. */
-    static final int BUSY = 8;
+    public static final int BUSY = 8;
 
-    /** One run {@code [start, end)} with a code. */
-    record Run(long start, long end, int code) {
-        long length() {
+    /**
+     * One run {@code [start, end)} with a code.
+     *
+     * @param start the first address of the run
+     * @param end   the address just past the run
+     * @param code  the code of every address in it
+     */
+    public record Run(long start, long end, int code) {
+        /**
+         * The run's size.
+         *
+         * @return {@code end - start}
+         */
+        public long length() {
             return end - start;
         }
     }
 
     private final TreeMap<Long, Run> runs = new TreeMap<>();
 
-    /** The code at {@code address}. */
-    int codeAt(final long address) {
+    /** An empty map: every address is {@link #ABSENT}. */
+    public RangeStates() {
+    }
+
+    /**
+     * The code at {@code address}.
+     *
+     * @param address any address
+     * @return its code, {@link #ABSENT} if it is in no run
+     */
+    public int codeAt(final long address) {
         final Map.Entry<Long, Run> e = runs.floorEntry(address);
         return e != null && e.getValue().end > address ? e.getValue().code : ABSENT;
     }
 
-    /** Bytes of {@code [start, end)} whose code is {@code code}. */
-    long bytesWith(final long start, final long end, final int code) {
+    /**
+     * Bytes of {@code [start, end)} whose code is {@code code}.
+     *
+     * @param start the first address of the range
+     * @param end   the address just past the range
+     * @param code  the code to count, {@link #ABSENT} included
+     * @return the number of bytes
+     */
+    public long bytesWith(final long start, final long end, final int code) {
         if (code == ABSENT) {
             long covered = 0;
             for (final Run r : overlapping(start, end)) {
@@ -56,8 +83,13 @@ final class RangeStates {
     /**
      * The first sub-range of {@code [start, end)} whose code is not in {@code allowedMask} (bit {@code 1 << code}),
      * or null if every address qualifies.
+     *
+     * @param start       the first address of the range
+     * @param end         the address just past the range
+     * @param allowedMask bit {@code 1 << code} set for every allowed code
+     * @return the first offending run, clipped to the range, or null
      */
-    Run firstOutside(final long start, final long end, final int allowedMask) {
+    public Run firstOutside(final long start, final long end, final int allowedMask) {
         long cursor = start;
         for (final Run r : overlapping(start, end)) {
             if (r.start > cursor && (allowedMask & (1 << ABSENT)) == 0) {
@@ -74,8 +106,14 @@ final class RangeStates {
         return null;
     }
 
-    /** The runs of {@code [start, end)}, clipped to it, absent gaps included, in address order. */
-    List<Run> snapshot(final long start, final long end) {
+    /**
+     * The runs of {@code [start, end)}, clipped to it, absent gaps included, in address order.
+     *
+     * @param start the first address of the range
+     * @param end   the address just past the range
+     * @return the runs covering exactly the range
+     */
+    public List<Run> snapshot(final long start, final long end) {
         final List<Run> out = new ArrayList<>();
         long cursor = start;
         for (final Run r : overlapping(start, end)) {
@@ -91,8 +129,14 @@ final class RangeStates {
         return out;
     }
 
-    /** Gives every address of {@code [start, end)} the code {@code code}, merging with equal neighbours. */
-    void assign(final long start, final long end, final int code) {
+    /**
+     * Gives every address of {@code [start, end)} the code {@code code}, merging with equal neighbours.
+     *
+     * @param start the first address of the range
+     * @param end   the address just past the range
+     * @param code  the new code; {@link #ABSENT} removes the range from the map
+     */
+    public void assign(final long start, final long end, final int code) {
         if (start >= end) {
             return;
         }
@@ -118,8 +162,12 @@ final class RangeStates {
         runs.put(s, new Run(s, e, code));
     }
 
-    /** Puts back runs taken by {@link #snapshot}. */
-    void restore(final List<Run> snapshot) {
+    /**
+     * Puts back runs taken by {@link #snapshot}.
+     *
+     * @param snapshot the runs to restore
+     */
+    public void restore(final List<Run> snapshot) {
         for (final Run r : snapshot) {
             assign(r.start, r.end, r.code);
         }

@@ -1,4 +1,4 @@
-package dev.pagoda.os;
+package dev.pagoda.os.platform;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,12 +8,13 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
- * Reads and parses the small text files of {@code /sys} and {@code /proc} that {@link Platform} reports.
+ * Reads and parses the small text files of {@code /sys} and {@code /proc} that
+ * {@link dev.pagoda.os.Platform} reports.
  *
  * <p>Nothing here throws: a file that is missing, unreadable or malformed is {@code null}, an empty
  * optional or 0, and the caller turns that into its "unknown" value.
  */
-final class SysFiles {
+public final class SysFiles {
     private static final long KIB = 1024L;
 
     private SysFiles() {
@@ -73,8 +74,11 @@ final class SysFiles {
     /**
      * The huge page size in {@code hpage_pmd_size} text, as Go's {@code getHugePageSize} reads it: 0 unless the
      * text is a positive power of two.
+     *
+     * @param text the file's contents, or {@code null} if it could not be read
+     * @return the size in bytes, or 0
      */
-    static long hugePageSize(final String text) {
+    public static long hugePageSize(final String text) {
         if (text == null) {
             return 0L;
         }

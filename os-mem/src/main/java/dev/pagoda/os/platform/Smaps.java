@@ -1,4 +1,4 @@
-package dev.pagoda.os;
+package dev.pagoda.os.platform;
 
 import java.nio.file.Path;
 
@@ -9,22 +9,33 @@ import java.nio.file.Path;
  * partly inside the range is counted in proportion to its overlap: the kernel does not say where in the mapping
  * its huge pages lie, and adjacent reservations with equal flags are merged into one mapping.
  */
-final class Smaps {
+public final class Smaps {
     static final String SMAPS = "proc/self/smaps";
 
     private Smaps() {
     }
 
-    /** The {@code AnonHugePages} bytes of {@code [address, address + bytes)}, from the tree under {@code root}. */
-    static long anonHugePages(final Path root, final long address, final long bytes) {
+    /**
+     * The {@code AnonHugePages} bytes of {@code [address, address + bytes)}, from the tree under {@code root}.
+     *
+     * @param root    the directory standing for {@code /}
+     * @param address the start of the range
+     * @param bytes   the length of the range, not negative
+     * @return the bytes backed by huge pages; 0 if {@code smaps} cannot be read
+     */
+    public static long anonHugePages(final Path root, final long address, final long bytes) {
         return anonHugePages(root, new long[] {address, bytes});
     }
 
     /**
      * The {@code AnonHugePages} bytes of the disjoint ranges given as {@code [address, bytes, ...]} pairs, from one
      * read of the file under {@code root}.
+     *
+     * @param root   the directory standing for {@code /}
+     * @param ranges the ranges as {@code [address, bytes, ...]} pairs, each length not negative
+     * @return the bytes backed by huge pages; 0 if {@code smaps} cannot be read
      */
-    static long anonHugePages(final Path root, final long[] ranges) {
+    public static long anonHugePages(final Path root, final long[] ranges) {
         final String text = SysFiles.read(root.resolve(SMAPS));
         if (text == null) {
             return 0;

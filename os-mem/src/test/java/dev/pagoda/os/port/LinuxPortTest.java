@@ -1,4 +1,14 @@
-package dev.pagoda.os;
+package dev.pagoda.os.port;
+
+import dev.pagoda.os.MemState;
+import dev.pagoda.os.Operation;
+import dev.pagoda.os.OsMemory;
+import dev.pagoda.os.OsMemoryException;
+import dev.pagoda.os.OsMemoryStats;
+import dev.pagoda.os.OsOutOfMemoryException;
+import dev.pagoda.os.ReleaseAdvice;
+import dev.pagoda.os.SystemOptions;
+import dev.pagoda.os.TestOsMemory;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +31,7 @@ class LinuxPortTest {
     private final RecordingSyscalls sys = new RecordingSyscalls().nextAddress(BASE);
 
     private OsMemory linux(final SystemOptions options) {
-        return OsMemory.over(new LinuxBackend(sys, PAGE, HUGE, options));
+        return TestOsMemory.over(new LinuxBackend(sys, PAGE, HUGE, options));
     }
 
     @Test

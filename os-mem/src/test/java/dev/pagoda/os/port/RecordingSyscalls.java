@@ -1,4 +1,4 @@
-package dev.pagoda.os;
+package dev.pagoda.os.port;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -10,7 +10,7 @@ import java.util.List;
  * answers with scripted results: mmap without an address returns a fresh aligned address, everything else
  * succeeds unless a failure was queued for that call name.
  */
-final class RecordingSyscalls implements Syscalls {
+public final class RecordingSyscalls implements Syscalls {
     final List<String> calls = new ArrayList<>();
     private final Deque<String> failNames = new ArrayDeque<>();
     private final Deque<Integer> failErrnos = new ArrayDeque<>();

@@ -1,4 +1,4 @@
-package dev.pagoda.os;
+package dev.pagoda.os.runtime;
 
 /**
  * Reports failures that have no caller to throw to: a destructor run by the reaper thread, a signal
@@ -8,13 +8,19 @@ package dev.pagoda.os;
  * {@link Thread#getDefaultUncaughtExceptionHandler()} if one is set, else logged at {@code ERROR} to the
  * {@link System.Logger} named {@code dev.pagoda.os}. Reporting never throws.
  */
-final class Failures {
+public final class Failures {
     private static final String LOGGER_NAME = "dev.pagoda.os";
 
     private Failures() {
     }
 
-    static void report(final String what, final Throwable failure) {
+    /**
+     * Reports {@code failure}.
+     *
+     * @param what    what failed, the report's message
+     * @param failure what it threw
+     */
+    public static void report(final String what, final Throwable failure) {
         final RuntimeException report = new RuntimeException(what, failure);
         try {
             final Thread.UncaughtExceptionHandler handler = Thread.getDefaultUncaughtExceptionHandler();

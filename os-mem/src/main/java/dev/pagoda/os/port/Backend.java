@@ -1,0 +1,158 @@
+package dev.pagoda.os.port;
+
+/**
+ * The per-OS half of the layer: Go's {@code sys*OS} functions. {@link dev.pagoda.os.OsMemory} does the argument
+ * and state checks and the accounting, then calls exactly one of these. Return values follow the raw-syscall
+ * convention: an address or {@code 0} on success, {@code -errno} on failure. Implementations never throw
+ * for a failing call and never touch a range the caller did not hand them.
+ */
+public interface Backend {
+    /**
+     * A short name for messages.
+     *
+     * @return {@code "linux"}, {@code "darwin"} or {@code "simulated"}
+     */
+    String name();
+
+    /**
+     * The OS page size; every range is a multiple of it.
+     *
+     * @return the page size in bytes
+     */
+    long pageSize();
+
+    /**
+     * The transparent huge page size.
+     *
+     * @return the size in bytes, or 0 when the OS has none (or hides it)
+     */
+    long hugePageSize();
+
+    /**
+     * Whether memory given back by {@link #unused} may read back non-zero when used again.
+     *
+     * @return true if released memory needs zeroing before reuse
+     */
+    boolean needZeroAfterUnused();
+
+    /**
+     * The symbolic name of an errno on this OS.
+     *
+     * @param errno the error number
+     * @return its name, for example {@code "ENOMEM"}
+     */
+    String errnoName(int errno);
+
+    /**
+     * None to Reserved, address chosen by the OS.
+     *
+     * @param bytes the size, a positive multiple of the page size
+     * @return the address, or {@code -errno}
+     */
+    long reserve(long bytes);
+
+    /**
+     * None to Reserved at an address aligned to {@code alignment}: over-reserve by the alignment and give
+     * back the unaligned head and tail, as Go does for heap arenas.
+     *
+     * @param bytes     the size, a positive multiple of the page size
+     * @param alignment a power of two of at least the page size
+     * @return the aligned address, or {@code -errno}
+     */
+    default long reserveAligned(final long bytes, final long alignment) {
+        final long total = bytes + alignment;
+        final long p = reserve(total);
+        if (p < 0) {
+            return p;
+        }
+        final long aligned = (p + alignment - 1) & -alignment;
+        final long head = aligned - p;
+        final long tail = p + total - (aligned + bytes);
+        int rc = head > 0 ? free(p, head) : 0;
+        if (rc == 0 && tail > 0) {
+            rc = free(aligned + bytes, tail);
+        }
+        if (rc < 0) {
+            free(p, total);
+            return rc;
+        }
+        return aligned;
+    }
+
+    /**
+     * Reserved to Prepared.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     * @return 0, or {@code -errno}
+     */
+    int map(long address, long bytes);
+
+    /**
+     * Prepared to Ready.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     * @return 0, or {@code -errno}
+     */
+    int used(long address, long bytes);
+
+    /**
+     * Ready to Prepared.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     * @return 0, or {@code -errno}
+     */
+    int unused(long address, long bytes);
+
+    /**
+     * Ready or Prepared to Reserved.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     * @return 0, or {@code -errno}
+     */
+    int fault(long address, long bytes);
+
+    /**
+     * Any state to None.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     * @return 0, or {@code -errno}
+     */
+    int free(long address, long bytes);
+
+    /**
+     * None to Ready, address chosen by the OS.
+     *
+     * @param bytes the size, a positive multiple of the page size
+     * @return the address, or {@code -errno}
+     */
+    long alloc(long bytes);
+
+    /**
+     * Hint: back the range with huge pages. Kernel errors are ignored, as in Go: a hint never fails.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     */
+    void hugePage(long address, long bytes);
+
+    /**
+     * Hint: do not back the range with huge pages. Kernel errors are ignored.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     */
+    void noHugePage(long address, long bytes);
+
+    /**
+     * Hint: collapse the range into huge pages now, best effort. Kernel errors are ignored.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     */
+    void hugePageCollapse(long address, long bytes);
+}

@@ -1,0 +1,59 @@
+package dev.pagoda.os.port;
+
+/**
+ * The handful of system calls the OS ports make, so that a recording fake can stand in for the kernel and
+ * tests can assert, on any OS, the exact calls and flags each port issues. Every method returns the raw
+ * result on success and {@code -errno} on failure, and never throws.
+ */
+public interface Syscalls {
+    /**
+     * {@code mmap(address, length, prot, flags, -1, 0)}.
+     *
+     * @param address the address hint, or 0
+     * @param length  the length in bytes
+     * @param prot    the {@code PROT_*} bits
+     * @param flags   the {@code MAP_*} bits
+     * @return the mapped address, or {@code -errno}
+     */
+    long mmap(long address, long length, int prot, int flags);
+
+    /**
+     * {@code munmap(address, length)}.
+     *
+     * @param address the start of the range
+     * @param length  the length in bytes
+     * @return 0 or {@code -errno}
+     */
+    int munmap(long address, long length);
+
+    /**
+     * {@code madvise(address, length, advice)}.
+     *
+     * @param address the start of the range
+     * @param length  the length in bytes
+     * @param advice  the {@code MADV_*} value
+     * @return 0 or {@code -errno}
+     */
+    int madvise(long address, long length, int advice);
+
+    /**
+     * {@code mprotect(address, length, prot)}.
+     *
+     * @param address the start of the range
+     * @param length  the length in bytes
+     * @param prot    the {@code PROT_*} bits
+     * @return 0 or {@code -errno}
+     */
+    int mprotect(long address, long length, int prot);
+
+    /**
+     * Linux {@code prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, address, length, name)}. Other OSes answer
+     * {@code -ENOSYS}.
+     *
+     * @param address the start of the range
+     * @param length  the length in bytes
+     * @param name    the name {@code /proc/self/maps} shows as {@code [anon:name]}
+     * @return 0 or {@code -errno}
+     */
+    int nameAnonymous(long address, long length, String name);
+}
