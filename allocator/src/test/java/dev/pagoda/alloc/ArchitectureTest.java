@@ -80,7 +80,7 @@ class ArchitectureTest {
                 .should().bePublic();
         rule.check(classes);
         final Set<String> api = Set.of("AgronaViews", "Heap", "HeapBuilder", "HeapMXBean", "HeapResidency",
-                "HeapStats", "HugePagePolicy", "HugePageReport", "LiveAllocation", "PageHeap", "PageHeapBuilder",
+                "HeapStats", "HugePagePolicy", "HugePageReport", "LiveAllocation", "LocalHeap", "PageHeap", "PageHeapBuilder",
                 "PageHeapStats", "PagodaOutOfMemoryError", "ScavengerStats", "SizeClassStats");
         final Set<String> found = new java.util.TreeSet<>();
         classes.stream().filter(c -> c.getPackageName().equals(API) && c.isTopLevelClass()

@@ -1,6 +1,7 @@
 package dev.pagoda.bench;
 
 import dev.pagoda.alloc.Heap;
+import dev.pagoda.alloc.LocalHeap;
 import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -153,6 +154,37 @@ public class SmallObjectBenchmark {
         }
     }
 
+    /** One thread's {@link LocalHeap} handles on both heaps, made on (and bound to) the benchmark thread. */
+    @State(Scope.Thread)
+    public static class Local {
+        /** The handle on the zeroing heap. */
+        LocalHeap zeroing;
+        /** The handle on the heap without zeroing. */
+        LocalHeap nonZeroing;
+
+        /** Creates the state; JMH calls it. */
+        public Local() {
+        }
+
+        /**
+         * Opens the handles on the thread that will use them.
+         *
+         * @param b the benchmark, whose heaps they are on
+         */
+        @Setup(Level.Trial)
+        public void open(final SmallObjectBenchmark b) {
+            zeroing = b.zeroing.local();
+            nonZeroing = b.nonZeroing.local();
+        }
+
+        /** Closes the handles. */
+        @TearDown(Level.Trial)
+        public void close() {
+            zeroing.close();
+            nonZeroing.close();
+        }
+    }
+
     /** One thread's arrays for the batch methods, allocated once. */
     @State(Scope.Thread)
     public static class Batch {
@@ -179,6 +211,19 @@ public class SmallObjectBenchmark {
     @Threads(1)
     public long t1_noZero_pagoda(final AllSizes s) {
         return pagoda(nonZeroing, s.size);
+    }
+
+    /**
+     * Pagoda without zeroing, through a thread-bound {@link LocalHeap}.
+     *
+     * @param s the size
+     * @param l the thread's handles
+     * @return the block's address, freed already
+     */
+    @Benchmark
+    @Threads(1)
+    public long t1_noZero_pagodaLocal(final AllSizes s, final Local l) {
+        return local(l.nonZeroing, s.size);
     }
 
     /**
@@ -260,6 +305,19 @@ public class SmallObjectBenchmark {
     @Threads(1)
     public long t1_zero_pagoda(final AllSizes s) {
         return pagoda(zeroing, s.size);
+    }
+
+    /**
+     * Pagoda with zeroing, through a thread-bound {@link LocalHeap}.
+     *
+     * @param s the size
+     * @param l the thread's handles
+     * @return the block's address, freed already
+     */
+    @Benchmark
+    @Threads(1)
+    public long t1_zero_pagodaLocal(final AllSizes s, final Local l) {
+        return local(l.zeroing, s.size);
     }
 
     /**
@@ -450,6 +508,13 @@ public class SmallObjectBenchmark {
     // ---------------------------------------------------------------------------------------------------
 
     private static long pagoda(final Heap heap, final int size) {
+        final long address = heap.allocate(size);
+        EVERYTHING.set(ValueLayout.JAVA_BYTE, address, (byte) 1);
+        heap.free(address);
+        return address;
+    }
+
+    private static long local(final LocalHeap heap, final int size) {
         final long address = heap.allocate(size);
         EVERYTHING.set(ValueLayout.JAVA_BYTE, address, (byte) 1);
         heap.free(address);

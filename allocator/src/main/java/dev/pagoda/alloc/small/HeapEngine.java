@@ -77,30 +77,53 @@ public final class HeapEngine {
 
     /** {@code Heap.allocate(long)}. */
     public long allocate(final long size) {
+        return allocate(null, size);
+    }
+
+    /**
+     * {@code Heap.allocate(long)} for a {@code LocalHeap}: from {@code local}, the handle's cache, with no lookup.
+     *
+     * @param local the handle's cache, or null for the calling thread's
+     * @param size  the bytes wanted
+     * @return the address
+     */
+    public long allocate(final ThreadCache local, final long size) {
         checkOpen();
         if (size <= 0 || size > Long.MAX_VALUE - pageSize) {
             throw new IllegalArgumentException("size must be between 1 and " + (Long.MAX_VALUE - pageSize)
                     + ": size=" + size);
         }
-        final long address = size <= SizeClasses.MAX_SIZE ? allocateSmall(SizeClasses.classOf(size), size)
+        final long address = size <= SizeClasses.MAX_SIZE ? allocateSmall(local, SizeClasses.classOf(size), size)
                 : pages.allocateRun((size + pageSize - 1) / pageSize, zeroing);
         return debug != null ? debug.record(address) : address;
     }
 
     /** {@code Heap.allocate(long, long)}. */
     public long allocate(final long size, final long alignment) {
+        return allocate(null, size, alignment);
+    }
+
+    /**
+     * {@code Heap.allocate(long, long)} for a {@code LocalHeap}.
+     *
+     * @param local     the handle's cache, or null for the calling thread's
+     * @param size      the bytes wanted
+     * @param alignment a power of two
+     * @return the address
+     */
+    public long allocate(final ThreadCache local, final long size, final long alignment) {
         checkOpen();
         if (alignment <= 0 || Long.bitCount(alignment) != 1) {
             throw new IllegalArgumentException("alignment must be a power of two: alignment=" + alignment);
         }
         if (alignment <= 16) {
-            return allocate(size);
+            return allocate(local, size);
         }
-        final long address = allocateAligned(size, alignment);
+        final long address = allocateAligned(local, size, alignment);
         return debug != null ? debug.record(address) : address;
     }
 
-    private long allocateAligned(final long size, final long alignment) {
+    private long allocateAligned(final ThreadCache local, final long size, final long alignment) {
         if (size <= 0 || size > Long.MAX_VALUE - Math.max(alignment, pageSize)) {
             throw new IllegalArgumentException("size must be positive and leave room for the alignment: size="
                     + size + ", alignment=" + alignment);
@@ -112,7 +135,7 @@ public final class HeapEngine {
                 // hands out aligned objects only.
                 for (int c = SizeClasses.classOf(rounded); c < SizeClasses.COUNT; c++) {
                     if (SizeClasses.size(c) % alignment == 0) {
-                        return allocateSmall(c, size);
+                        return allocateSmall(local, c, size);
                     }
                 }
             }
@@ -121,8 +144,9 @@ public final class HeapEngine {
         return pages.allocateAlignedRun((size + pageSize - 1) / pageSize, alignment);
     }
 
-    private long allocateSmall(final int c, final long requested) {
-        final ThreadCache cache = Thread.currentThread().isVirtual() ? lockShard() : caches.get();
+    private long allocateSmall(final ThreadCache local, final int c, final long requested) {
+        final ThreadCache cache = local != null ? local : Thread.currentThread().isVirtual() ? lockShard()
+                : caches.get();
         try {
             Span span = cache.current[c];
             int i = span == null ? -1 : span.allocate();
@@ -206,6 +230,16 @@ public final class HeapEngine {
 
     /** {@code Heap.free}. */
     public void free(final long address) {
+        free(null, address);
+    }
+
+    /**
+     * {@code Heap.free} for a {@code LocalHeap}: objects of {@code local}'s spans are freed locally.
+     *
+     * @param local   the handle's cache, or null for the calling thread's
+     * @param address the allocation
+     */
+    public void free(final ThreadCache local, final long address) {
         checkOpen();
         final Span span = spans.of(address);
         if (span == null) {
@@ -228,7 +262,8 @@ public final class HeapEngine {
             debug.forget(address);
         }
         final Object owner = span.owner();
-        final ThreadCache mine = Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
+        final ThreadCache mine = local != null ? local
+                : Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
         if (owner != null && owner == mine) {
             if (!span.freeLocal(i)) {
                 throw Span.notLive(address);
@@ -415,6 +450,30 @@ public final class HeapEngine {
         }
     }
 
+    /**
+     * The cache a {@code LocalHeap} made on this thread uses: the thread's own (a virtual thread's too, which the
+     * default API would not give it: the handle keeps it off the shared shards).
+     *
+     * @return the calling thread's cache
+     * @throws IllegalStateException if the heap is closed
+     */
+    public ThreadCache localCache() {
+        checkOpen();
+        return caches.get();
+    }
+
+    /**
+     * Closes a {@code LocalHeap}'s use of {@code cache}: on a virtual thread the cache goes back to the heap now
+     * (its spans to the partial lists or the page heap); a platform thread's cache stays, the thread's own.
+     *
+     * @param cache the handle's cache, from {@link #localCache()} on this thread
+     */
+    public void closeLocal(final ThreadCache cache) {
+        if (Thread.currentThread().isVirtual() && !closed && caches.getIfPresent() == cache) {
+            caches.remove();
+        }
+    }
+
     /** Destroys the thread caches, when building the heap failed after they were made. */
     public void abandon() {
         caches.close();
@@ -433,6 +492,7 @@ public final class HeapEngine {
 
     /** A dead thread's cache: every span goes back, freed to the page heap if empty, else queued. */
     private void retire(final ThreadCache cache) {
+        cache.retired = true;
         counters.retire(cache);
         for (int c = 0; c < cache.current.length; c++) {
             final Span s = cache.current[c];

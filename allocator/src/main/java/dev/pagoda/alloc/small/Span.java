@@ -48,6 +48,8 @@ final class Span {
     int freshIndex;
     /** Owner-only: free objects in {@link #local}. */
     int localFree;
+    /** Owner-only: no word of {@link #local} below this one has a free bit, so allocation starts here. */
+    private int cursor;
 
     @SuppressWarnings("unused") // accessed through OWNER
     private volatile Object owner;
@@ -70,18 +72,24 @@ final class Span {
         this.localFree = objects;
     }
 
-    /** Takes the lowest free object; returns its index or -1. Owner only. */
+    /**
+     * Takes the lowest free object; returns its index or -1. Owner only. The search starts at {@link #cursor}, below
+     * which every word is full, so a span being filled costs one word test per allocation, not a scan from its first
+     * word: allocation is O(1) amortised over the span's life.
+     */
     int allocate() {
         final long[] bits = local;
-        for (int w = 0; w < bits.length; w++) {
+        for (int w = cursor; w < bits.length; w++) {
             final long x = bits[w];
             if (x != 0) {
                 final int bit = Long.numberOfTrailingZeros(x);
                 bits[w] = x & (x - 1);
                 localFree--;
+                cursor = w;
                 return (w << 6) + bit;
             }
         }
+        cursor = bits.length;
         return -1;
     }
 
@@ -101,6 +109,9 @@ final class Span {
         }
         local[w] |= m;
         localFree++;
+        if (w < cursor) {
+            cursor = w;
+        }
         return true;
     }
 
@@ -123,6 +134,9 @@ final class Span {
                 // Count only bits not already free: a racing double free must not inflate the count.
                 n += Long.bitCount(r & ~local[w]);
                 local[w] |= r;
+                if (w < cursor) {
+                    cursor = w;
+                }
             }
         }
         localFree += n;
