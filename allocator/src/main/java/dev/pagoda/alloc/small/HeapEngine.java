@@ -159,6 +159,7 @@ public final class HeapEngine {
                 span.freshIndex = i + 1;
             }
             final long address = span.base + (long) i * span.size;
+            cache.last = span;
             if (debug != null && !fresh) {
                 debug.checkPoison(span, i, address); // throws on a write after free, quarantining the object
             }
@@ -241,7 +242,9 @@ public final class HeapEngine {
      */
     public void free(final ThreadCache local, final long address) {
         checkOpen();
-        final Span span = spans.of(address);
+        final ThreadCache mine = local != null ? local
+                : Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
+        final Span span = mine != null ? mine.spanOf(address, spans) : spans.of(address);
         if (span == null) {
             if (address == 0) {
                 throw new IllegalArgumentException("address must not be 0");
@@ -262,8 +265,6 @@ public final class HeapEngine {
             debug.forget(address);
         }
         final Object owner = span.owner();
-        final ThreadCache mine = local != null ? local
-                : Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
         if (owner != null && owner == mine) {
             if (!span.freeLocal(i)) {
                 throw Span.notLive(address);

@@ -40,6 +40,8 @@ final class Span {
     final long divMul;
     final int objects;
     final long pages;
+    /** The span's length in bytes. */
+    final long bytes;
     /** Owner-only: set bits are free objects. */
     final long[] local;
     /** Any thread: set bits are objects freed by a non-owner, not yet collected. */
@@ -63,6 +65,7 @@ final class Span {
         this.divMul = 0xFFFF_FFFFL / size + 1;
         this.pages = pages;
         this.objects = (int) (pages * pageSize / size);
+        this.bytes = pages * pageSize;
         final int words = (objects + 63) >>> 6;
         this.local = new long[words];
         this.remote = new long[words];

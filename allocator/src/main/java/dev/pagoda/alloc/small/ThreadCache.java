@@ -16,8 +16,14 @@ public final class ThreadCache {
     final long[] rounding = new long[SizeClasses.COUNT];
     /** Null for a platform thread's own cache; held while a virtual thread uses a shard. */
     final ReentrantLock lock;
-    /** Set when the cache was handed back (its thread ended, its handle closed, or the heap closed). */
-    volatile boolean retired;
+    /**
+     * Set when the cache was handed back (its thread ended, its handle closed, or the heap closed). Plain: a handle
+     * reads it on its own thread, where a virtual thread's handle close sets it; a close by the heap, from another
+     * thread, is seen through the heap's own closed flag, which the handle's calls read first.
+     */
+    boolean retired;
+    /** The span of this cache's last allocation: a handle's free of it skips the span table. Owner only. */
+    Span last;
 
     ThreadCache(final boolean shard) {
         this.lock = shard ? new ReentrantLock() : null;
@@ -30,5 +36,17 @@ public final class ThreadCache {
      */
     public boolean isRetired() {
         return retired;
+    }
+
+    /**
+     * The span holding {@code address}: {@link #last} if the address lies in it and it is still this cache's (a span
+     * a cache owns is never taken apart), else the span table's answer.
+     */
+    Span spanOf(final long address, final SpanTable spans) {
+        final Span s = last;
+        if (s != null && address - s.base >= 0 && address - s.base < s.bytes && s.owner() == this) {
+            return s;
+        }
+        return spans.of(address);
     }
 }
