@@ -26,6 +26,12 @@ import java.util.Arrays;
  * to read as zero); every slab serves one arena once and goes back to the heap at close, so a segment never shows
  * bytes of a previous owner. Nothing is zeroed per segment.
  *
+ * <p><b>Cost.</b> Measured with {@code SmallObjectBenchmark.arena_*} (an arena, 64 segments of 64 bytes with one byte
+ * written to each, close; 2 shared vCPUs): 7.5 to 7.9 ns per segment, against 33 to 38 for {@code Arena.ofConfined()}
+ * and 35 to 39 when every segment was a heap allocation. About 3.3 ns of it is the JDK's own slice and checked write,
+ * about 0.7 ns the arena's checks and bump; the rest is per arena (about 120 ns): the JDK arena and the {@link Cleaner}
+ * registration, the first slab taken, zeroed (4 KiB, about 45 ns) and freed, and the heap's count of open arenas.
+ *
  * <p><b>The JDK's checks.</b> Each slab is a segment on a JDK arena of the same kind ({@code Arena.ofConfined()} or
  * {@code Arena.ofShared()}), and each segment a slice of it, so the JDK itself enforces the lifetime: once the arena is
  * closed, any access through one of its segments fails with the JDK's own {@link IllegalStateException}, and a
@@ -45,12 +51,14 @@ import java.util.Arrays;
  * caller: the owner and open checks, the argument checks, the heap's closed flag, the offset, and the slice the JDK
  * makes (the one Java object per segment). A shared one bumps its current slab's offset with a compare-and-set, with no
  * lock, and writes no memory while it does (slabs are zeroed before they are published); it takes the arena's lock only
- * to take a new slab or record a request allocated on its own. Allocations racing the close of a shared arena are never
- * lost: every slab and every address allocated on its own is recorded under that lock, the close takes the record under
- * it, and an allocation that finds the arena ended frees its memory itself. A compare-and-set that lands after the
- * close began carves from a slab the close frees, and its segment is dead like every other segment of the closed arena.
- * A cleanup action (of a segment the user reinterpreted onto this arena) that throws does not stop the arena's memory
- * from going back: the JDK arena is closed by then, so the slabs are freed and the exception is rethrown.
+ * to take a new slab or record a request allocated on its own. (A toy bump of 64-byte slices measured 3.9 ns per
+ * segment with a compare-and-set and 8.0 with {@code synchronized} on one thread, 36 and 76 ns on two contending ones.)
+ * Allocations racing the close of a shared arena are never lost: every slab and every address allocated on its own is
+ * recorded under that lock, the close takes the record under it, and an allocation that finds the arena ended frees its
+ * memory itself. A compare-and-set that lands after the close began carves from a slab the close frees, and its segment
+ * is dead like every other segment of the closed arena. A cleanup action (of a segment the user reinterpreted onto this
+ * arena) that throws does not stop the arena's memory from going back: the JDK arena is closed by then, so the slabs
+ * are freed and the exception is rethrown.
  */
 final class HeapArena implements Arena {
     /** The bytes of an arena's first slab: one of the heap's size classes. */
