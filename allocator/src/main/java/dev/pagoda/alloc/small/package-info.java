@@ -15,8 +15,14 @@
  * retain a bounded number of spans. Requests above 32 KiB are page runs of the page heap; alignments above a page
  * are cut from a slightly longer run (small aligned runs straight from the thread's page cache: a buffer pool's
  * 16 KiB pages take no lock), and only alignments above a quarter arena get their own reservation.
- * {@code Heap.newArena()} wraps all this in a
- * {@link java.lang.foreign.Arena} whose segments the JDK itself invalidates when it is closed.
+ *
+ * <p>{@code Heap.newArena()} and {@code newSharedArena()} are {@link java.lang.foreign.Arena}s on top
+ * ({@link HeapArena}): each takes <i>slabs</i> from the heap (a 4 KiB small object first, then twice the last, up to
+ * 1 MiB page runs) and carves its segments from them by bumping an offset rounded up to each request's alignment, a
+ * compare-and-set on the offset in a shared arena; a request above a quarter of the next slab is allocated on its own.
+ * Slabs come zeroed from a zeroing heap, serve one arena once, and all go back at {@code close()}, after the JDK arena
+ * under them is closed: every segment is a slice of a slab's segment on that JDK arena, so the JDK itself invalidates
+ * them all.
  *
  *
  * <h2>The fast paths</h2>
