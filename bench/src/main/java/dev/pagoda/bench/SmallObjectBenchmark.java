@@ -382,6 +382,19 @@ public class SmallObjectBenchmark {
     }
 
     /**
+     * Pagoda without zeroing, two threads on one heap, each through its own {@link LocalHeap}.
+     *
+     * @param s the size
+     * @param l the thread's handles
+     * @return the block's address, freed already
+     */
+    @Benchmark
+    @Threads(2)
+    public long t2_noZero_pagodaLocal(final TwoSizes s, final Local l) {
+        return local(l.nonZeroing, s.size);
+    }
+
+    /**
      * {@code malloc}/{@code free}, two threads.
      *
      * @param s the size
