@@ -191,7 +191,9 @@ public final class Scavenger implements BackgroundScavenger.Target {
         long done = 0;
         if (excess >= 1L << pageShift && !resting) {
             inCycle = true;
-            final long maxPages = Math.min(releaser.blockPages(), (excess - 1 >>> pageShift) + 1);
+            // Whole pages of excess, rounded down: the index passes over short holes only while the goal wants at
+            // least 64 KiB, and an excess of 57 KiB rounded up to 64 KiB once left a free page the goal needed.
+            final long maxPages = Math.min(releaser.blockPages(), excess >>> pageShift);
             long run = releaser.releaseOne(cursor, maxPages, false);
             if (run < 0 && cursor != Long.MAX_VALUE) {
                 // Short holes passed over while the goal wanted more may be what it needs now: one more look
