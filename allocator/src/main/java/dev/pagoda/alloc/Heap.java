@@ -26,7 +26,8 @@ import java.lang.foreign.MemorySegment;
  * frees its own objects the same way; a free from another thread is one atomic OR on the object's span
  * (mimalloc's remote free) and is collected by the owner when its span runs dry. Virtual threads share a
  * bounded set of shard caches, so any number of them retain at most {@code shards × classes} spans. A
- * thread's cache is handed back when the thread ends.
+ * thread's cache is handed back when the thread ends. A {@link #local()} handle skips even the
+ * thread-local lookup each of these calls makes.
  *
  * <p><b>Misuse.</b> {@link #free} of 0, of an address this heap never returned, of an interior address, or a
  * second free of the same address throws {@link IllegalArgumentException} and changes nothing; so do negative

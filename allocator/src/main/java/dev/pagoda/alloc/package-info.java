@@ -8,7 +8,8 @@
  *
  * <h2>Which package you need</h2>
  * This one: {@link dev.pagoda.alloc.Heap} for objects of any size (and {@link java.lang.foreign.Arena} views), or
- * {@link dev.pagoda.alloc.PageHeap} for runs of whole pages; their builders; {@link dev.pagoda.alloc.HugePagePolicy};
+ * {@link dev.pagoda.alloc.PageHeap} for runs of whole pages; {@link dev.pagoda.alloc.LocalHeap}, a thread-bound handle
+ * on a heap for hot paths; their builders; {@link dev.pagoda.alloc.HugePagePolicy};
  * the statistics records ({@link dev.pagoda.alloc.HeapStats}, {@link dev.pagoda.alloc.PageHeapStats},
  * {@link dev.pagoda.alloc.SizeClassStats}, {@link dev.pagoda.alloc.ScavengerStats},
  * {@link dev.pagoda.alloc.HeapResidency}, {@link dev.pagoda.alloc.HugePageReport}); the error
