@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -70,10 +71,7 @@ class BumpArenaTest {
      * hold its pages. Waits up to 10 s for that.
      */
     private static void awaitAllReturned(final Heap heap) throws InterruptedException {
-        final long deadline = System.nanoTime() + 10_000_000_000L;
-        while (heap.stats().pageRunBytes() != 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        Await.until(Duration.ofSeconds(10), () -> { }, () -> heap.stats().pageRunBytes() == 0);
         assertAllReturned(heap);
     }
 
@@ -325,12 +323,8 @@ class BumpArenaTest {
     void anArenaNeverClosedGivesEverythingBackOnceUnreachable() throws Exception {
         try (Heap heap = heap()) {
             fillAndForget(heap);
-            final long deadline = System.nanoTime() + 20_000_000_000L;
-            while ((liveObjects(heap.stats()) != 0 || heap.stats().pageRunBytes() != 0)
-                    && System.nanoTime() < deadline) {
-                System.gc();
-                Thread.sleep(20);
-            }
+            Await.until(Duration.ofSeconds(20), System::gc,
+                    () -> liveObjects(heap.stats()) == 0 && heap.stats().pageRunBytes() == 0);
             assertAllReturned(heap);
         }
     }

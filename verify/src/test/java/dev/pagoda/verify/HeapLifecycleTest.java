@@ -145,11 +145,7 @@ class HeapLifecycleTest {
         final Heap heap = heap(os, true);
         openAndForget(heap);
         heap.close();
-        final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (os.stats().ownedBytes() != 0 && System.nanoTime() < deadline) {
-            System.gc();
-            Thread.sleep(20);
-        }
+        Await.until(Duration.ofSeconds(20), System::gc, () -> os.stats().ownedBytes() == 0);
         assertNothingMapped(os);
     }
 

@@ -56,7 +56,7 @@ public final class CloseGate {
      *         do; the first caller may still be waiting)
      */
     boolean close() {
-        synchronized (this) {
+        synchronized (this) { // a leaf: nothing else is taken under it (also by PageHeapEngine.unmap)
             if (shut) {
                 return false;
             }

@@ -312,7 +312,7 @@ public final class PageHeapEngine {
 
     /** The second half of closing: unmaps every arena and large run, once. */
     public void unmap() {
-        synchronized (gate) {
+        synchronized (gate) { // a leaf, as in CloseGate: only the flags; the unmapping runs after it
             if (unmapped || !gate.isShut()) {
                 return;
             }

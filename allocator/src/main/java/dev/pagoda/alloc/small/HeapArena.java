@@ -85,6 +85,12 @@ final class HeapArena implements Arena {
     /** The thread that may use a confined arena; null for a shared one. */
     private final Thread owner;
     private final HeapEngine heap;
+    /**
+     * The record of slabs and direct allocations. Its monitor (shared arenas only) is the outermost lock of an
+     * allocation through the arena: held while a slab is taken from or an address freed to the heap, so it comes
+     * before the heap's page-cache, grow and heap locks, and no code of the heap ever takes it. Exercised by the
+     * close races of {@code HeapLifecycleTest} and {@code BumpArenaTest}.
+     */
     private final Allocations allocations;
     private final Cleaner.Cleanable cleanable;
     /**

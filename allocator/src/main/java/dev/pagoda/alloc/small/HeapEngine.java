@@ -41,6 +41,8 @@ public final class HeapEngine {
      * stopped. The memory is unmapped by whichever of {@code close()} and the last arena's close makes the state
      * exactly {@code CLOSING | STOPPED}, so no segment of an open arena ever loses its memory.
      */
+    // Its monitor guards the closed flag and CLOSING together in beginClose(); a leaf lock: nothing else is taken
+    // under it.
     private final java.util.concurrent.atomic.AtomicInteger arenaState = new java.util.concurrent.atomic.AtomicInteger();
     private static final int CLOSING = 1 << 30;
     private static final int STOPPED = 1 << 29;
