@@ -12,14 +12,16 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A {@code Heap}'s statistics: span counts kept with atomics on the slow paths, per-class allocation counters
- * kept unsynchronised in each thread's cache (the fast path must not share a cache line), and the counters of
- * caches whose threads ended. {@link #stats} adds them up.
+ * A {@code Heap}'s statistics: span counts kept with atomics on the slow paths, per-class allocation counters kept
+ * unsynchronised in each span by its owner (the fast path bumps a field of the span it holds anyway, and two
+ * threads never write one span's counters at once), remote frees with an atomic per class, and the counters of
+ * spans that went back to the page heap. {@link #stats} adds them up.
  *
- * <p>A cache's counters move from the live caches to the retired totals under {@link #lock}, and {@link #stats}
- * adds them up under it, so a cache being retired is counted exactly once: the figures of threads that have ended
- * are exact at every moment, whatever the reaper thread is doing. {@link #lock} is a leaf: nothing else is taken
- * while it is held, and it never waits for a cache.
+ * <p>A span's counters move from the live set to the totals of removed spans under {@link #lock}, and
+ * {@link #stats} adds them up under it, so a span being removed is counted exactly once. A live span's counters are
+ * read without its owner's cooperation: they are exact for every operation that completed before the call, and
+ * may or may not include those racing with it. {@link #lock} is a leaf: nothing else is taken while it is held,
+ * and it never waits for a cache.
  */
 final class HeapCounters {
     private final long pageSize;
@@ -29,49 +31,43 @@ final class HeapCounters {
     private final AtomicLongArray classSpans = new AtomicLongArray(SizeClasses.COUNT);
     /** Frees made by threads that do not own the span, per class. */
     private final AtomicLongArray remoteFrees = new AtomicLongArray(SizeClasses.COUNT);
-    /** Counters of caches whose threads ended, per class: allocations, frees, rounding bytes. */
-    private final AtomicLongArray retiredAllocs = new AtomicLongArray(SizeClasses.COUNT);
-    private final AtomicLongArray retiredFrees = new AtomicLongArray(SizeClasses.COUNT);
-    private final AtomicLongArray retiredRounding = new AtomicLongArray(SizeClasses.COUNT);
-    private final Set<ThreadCache> liveCaches = ConcurrentHashMap.newKeySet();
-    /** Makes a retirement (live set to retired totals) atomic for {@link #stats}; a leaf lock. */
+    /** Counters of spans given back to the page heap, per class: allocations, owner frees, rounding bytes. */
+    private final long[] goneAllocs = new long[SizeClasses.COUNT];
+    private final long[] goneFrees = new long[SizeClasses.COUNT];
+    private final long[] goneRounding = new long[SizeClasses.COUNT];
+    /** Every span that exists. */
+    private final Set<Span> liveSpans = ConcurrentHashMap.newKeySet();
+    /** Makes a removal (live set to gone totals) atomic for {@link #stats}; guards the gone totals; a leaf lock. */
     private final ReentrantLock lock = new ReentrantLock();
 
     HeapCounters(final long pageSize) {
         this.pageSize = pageSize;
     }
 
-    /** Counts a cache whose counters {@link #stats} must read. */
-    ThreadCache live(final ThreadCache cache) {
-        liveCaches.add(cache);
-        return cache;
+    void spanAdded(final Span s) {
+        liveSpans.add(s);
+        spans.incrementAndGet();
+        classSpans.incrementAndGet(s.sizeClass);
+        spanBytes.addAndGet(s.bytes);
     }
 
-    /** Folds the counters of a cache whose thread ended into the retired totals. */
-    void retire(final ThreadCache cache) {
+    /** Counts span {@code s} gone; its owner, if any, has let go of it (its counters are final). */
+    void spanRemoved(final Span s) {
         lock.lock();
         try {
-            liveCaches.remove(cache);
-            for (int c = 0; c < SizeClasses.COUNT; c++) {
-                retiredAllocs.addAndGet(c, cache.allocs[c]);
-                retiredFrees.addAndGet(c, cache.frees[c]);
-                retiredRounding.addAndGet(c, cache.rounding[c]);
+            if (!liveSpans.remove(s)) {
+                return;
             }
+            final int c = s.sizeClass;
+            goneAllocs[c] += s.allocs;
+            goneFrees[c] += s.frees;
+            goneRounding[c] += s.allocs * s.size - s.requested;
         } finally {
             lock.unlock();
         }
-    }
-
-    void spanAdded(final int sizeClass, final long npages) {
-        spans.incrementAndGet();
-        classSpans.incrementAndGet(sizeClass);
-        spanBytes.addAndGet(npages * pageSize);
-    }
-
-    void spanRemoved(final int sizeClass, final long npages) {
         spans.decrementAndGet();
-        classSpans.decrementAndGet(sizeClass);
-        spanBytes.addAndGet(-npages * pageSize);
+        classSpans.decrementAndGet(s.sizeClass);
+        spanBytes.addAndGet(-s.bytes);
     }
 
     void remoteFree(final int sizeClass) {
@@ -80,32 +76,31 @@ final class HeapCounters {
 
     /** The heap's statistics over the page heap's {@code pages}. */
     HeapStats stats(final PageHeapStats pages, final long limit) {
-        final List<SizeClassStats> classes = new ArrayList<>(SizeClasses.COUNT);
+        final long[] allocs = new long[SizeClasses.COUNT];
+        final long[] frees = new long[SizeClasses.COUNT];
+        final long[] rounding = new long[SizeClasses.COUNT];
         lock.lock();
         try {
-            addUp(classes);
+            System.arraycopy(goneAllocs, 0, allocs, 0, allocs.length);
+            System.arraycopy(goneFrees, 0, frees, 0, frees.length);
+            System.arraycopy(goneRounding, 0, rounding, 0, rounding.length);
+            for (final Span s : liveSpans) {
+                final long n = s.allocs;
+                allocs[s.sizeClass] += n;
+                frees[s.sizeClass] += s.frees;
+                rounding[s.sizeClass] += n * s.size - s.requested;
+            }
         } finally {
             lock.unlock();
         }
-        return new HeapStats(pages, spans.get(), spanBytes.get(), limit, List.copyOf(classes));
-    }
-
-    /** The per-class figures, live and retired caches together; called with {@link #lock} held. */
-    private void addUp(final List<SizeClassStats> classes) {
+        final List<SizeClassStats> classes = new ArrayList<>(SizeClasses.COUNT);
         for (int c = 0; c < SizeClasses.COUNT; c++) {
-            long allocs = retiredAllocs.get(c);
-            long frees = retiredFrees.get(c) + remoteFrees.get(c);
-            long rounding = retiredRounding.get(c);
-            for (final ThreadCache cache : liveCaches) {
-                allocs += cache.allocs[c];
-                frees += cache.frees[c];
-                rounding += cache.rounding[c];
-            }
             final int size = SizeClasses.size(c);
             final long spanBytesOfClass = SizeClasses.spanPages(c) * pageSize;
             final long n = classSpans.get(c);
-            classes.add(new SizeClassStats(size, n, allocs, frees, rounding,
+            classes.add(new SizeClassStats(size, n, allocs[c], frees[c] + remoteFrees.get(c), rounding[c],
                     n * (spanBytesOfClass - spanBytesOfClass / size * size)));
         }
+        return new HeapStats(pages, spans.get(), spanBytes.get(), limit, List.copyOf(classes));
     }
 }

@@ -48,7 +48,7 @@ final class HeapDebug {
     /**
      * A freed object must still hold its poison; anything else is a write after free. Called by the owner with
      * object {@code i} just taken from {@code span}: if it was written, it stays taken (quarantined) and this
-     * throws, before the allocation is counted.
+     * throws; the object counts as quarantined, not allocated ({@link Span#quarantine()}).
      *
      * @throws IllegalStateException naming the object, the offset written and the value found there
      */
@@ -57,6 +57,7 @@ final class HeapDebug {
             final long word = memory.get(ValueLayout.JAVA_LONG_UNALIGNED, address + off);
             if (word != POISON_WORD) {
                 quarantined.add(address);
+                span.quarantine();
                 throw new IllegalStateException("use after free: the " + span.size + "-byte object at 0x"
                         + Long.toHexString(address) + " was written after it was freed (offset " + off + " holds 0x"
                         + Long.toHexString(word) + "); it is quarantined and will not be handed out again");

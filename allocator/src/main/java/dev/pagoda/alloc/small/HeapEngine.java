@@ -69,11 +69,11 @@ public final class HeapEngine {
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             partial.add(new ConcurrentLinkedQueue<>());
         }
-        this.caches = ThreadSlot.create("pagoda-heap-cache", () -> counters.live(new ThreadCache(false)),
+        this.caches = ThreadSlot.create("pagoda-heap-cache", () -> new ThreadCache(false),
                 this::retire);
         this.shards = new ThreadCache[Math.max(2, 2 * Runtime.getRuntime().availableProcessors())];
         for (int i = 0; i < shards.length; i++) {
-            shards[i] = counters.live(new ThreadCache(true));
+            shards[i] = new ThreadCache(true);
         }
     }
 
@@ -149,33 +149,44 @@ public final class HeapEngine {
     private long allocateSmall(final ThreadCache local, final int c, final long requested) {
         final ThreadCache cache = local != null ? local : Thread.currentThread().isVirtual() ? lockShard()
                 : caches.get();
+        if (cache.lock == null) {
+            return take(cache, c, requested);
+        }
         try {
-            Span span = cache.current[c];
-            int i = span == null ? -1 : span.allocate();
-            if (i < 0) {
-                span = refill(cache, c);
-                i = span.allocate();
-            }
-            final boolean fresh = i >= span.freshIndex;
-            if (fresh) {
-                span.freshIndex = i + 1;
-            }
-            final long address = span.base + (long) i * span.size;
-            cache.last = span;
-            if (debug != null && !fresh) {
+            return take(cache, c, requested);
+        } finally {
+            cache.lock.unlock();
+        }
+    }
+
+    /**
+     * The small-object fast path: the class's current span gives its next free object (one bit cleared), its
+     * counters take one increment and one add, and the object is zeroed if it was handed out before. Anything else
+     * (a full span, debug checks) is off to the side.
+     */
+    private long take(final ThreadCache cache, final int c, final long requested) {
+        Span span = cache.current[c];
+        int i;
+        if (span == null || (i = span.allocate()) < 0) {
+            span = refill(cache, c);
+            i = span.allocate();
+        }
+        span.requested += requested;
+        if (cache.last != span) {
+            cache.last = span; // written only on a change: a reference store pays the collector's write barrier
+        }
+        final long address = span.base + (long) i * span.size;
+        if (i >= span.freshIndex) {
+            span.freshIndex = i + 1; // never handed out: the page heap gave it zeroed
+        } else {
+            if (debug != null) {
                 debug.checkPoison(span, i, address); // throws on a write after free, quarantining the object
             }
-            cache.allocs[c]++;
-            cache.rounding[c] += span.size - requested;
-            if (zeroing && !fresh) {
+            if (zeroing) {
                 memory.zero(address, span.size);
             }
-            return address;
-        } finally {
-            if (cache.lock != null) {
-                cache.lock.unlock();
-            }
         }
+        return address;
     }
 
     private ThreadCache lockShard() {
@@ -207,7 +218,7 @@ public final class HeapEngine {
                 continue;
             }
             s.collect();
-            if (s.localFree > 0) {
+            if (s.localFree() > 0) {
                 cache.current[c] = s;
                 return s;
             }
@@ -218,7 +229,7 @@ public final class HeapEngine {
         final Span s = new Span(base, c, npages, pageSize);
         s.owner(cache);
         spans.index(base, npages, s);
-        counters.spanAdded(c, npages);
+        counters.spanAdded(s);
         cache.current[c] = s;
         return s;
     }
@@ -226,7 +237,7 @@ public final class HeapEngine {
     /** Lets go of a span; queues it if it has free objects so that another cache can take it. */
     private void detach(final Span s) {
         s.owner(null);
-        if ((s.localFree > 0 || s.hasRemote()) && s.markQueued()) {
+        if ((s.localFree() > 0 || s.hasRemote()) && s.markQueued()) {
             partial.get(s.sizeClass).add(s);
         }
     }
@@ -246,32 +257,26 @@ public final class HeapEngine {
         checkOpen();
         final ThreadCache mine = local != null ? local
                 : Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
-        final Span span = mine != null ? mine.spanOf(address, spans) : spans.of(address);
-        if (span == null) {
-            if (address == 0) {
-                throw new IllegalArgumentException("address must not be 0");
+        Span span = mine != null ? mine.last : null;
+        final boolean owned;
+        if (span != null && Long.compareUnsigned(address - span.base, span.bytes) < 0 && span.owner() == mine) {
+            owned = true; // the span of the cache's last allocation, still the cache's: no table lookup
+        } else {
+            span = spans.of(address);
+            if (span == null) {
+                freeRun(address);
+                return;
             }
-            pages.freeRun(address);
-            if (debug != null) {
-                debug.forget(address);
-            }
-            return;
+            owned = mine != null && span.owner() == mine;
         }
         final int i = span.indexOf(address);
         if (debug != null) {
-            debug.refuseQuarantined(address);
-            if (!span.isLive(i)) {
-                throw Span.notLive(address);
-            }
-            debug.poison(address, span.size);
-            debug.forget(address);
+            debugFree(span, i, address);
         }
-        final Object owner = span.owner();
-        if (owner != null && owner == mine) {
+        if (owned) {
             if (!span.freeLocal(i)) {
                 throw Span.notLive(address);
             }
-            mine.frees[span.sizeClass]++;
             return;
         }
         if (!span.freeRemote(i)) {
@@ -281,6 +286,27 @@ public final class HeapEngine {
         if (span.owner() == null && span.markQueued()) {
             partial.get(span.sizeClass).add(span);
         }
+    }
+
+    /** Frees an address that no span holds: a page run of the heap, or an error the page heap names. */
+    private void freeRun(final long address) {
+        if (address == 0) {
+            throw new IllegalArgumentException("address must not be 0");
+        }
+        pages.freeRun(address);
+        if (debug != null) {
+            debug.forget(address);
+        }
+    }
+
+    /** Debug mode's checks and poison before object {@code i} of {@code span} is freed. */
+    private void debugFree(final Span span, final int i, final long address) {
+        debug.refuseQuarantined(address);
+        if (!span.isLive(i)) {
+            throw Span.notLive(address);
+        }
+        debug.poison(address, span.size);
+        debug.forget(address);
     }
 
     /** {@code Heap.usableSize}. */
@@ -496,7 +522,6 @@ public final class HeapEngine {
     /** A dead thread's cache: every span goes back, freed to the page heap if empty, else queued. */
     private void retire(final ThreadCache cache) {
         cache.retired = true;
-        counters.retire(cache);
         for (int c = 0; c < cache.current.length; c++) {
             final Span s = cache.current[c];
             if (s == null) {

@@ -48,10 +48,21 @@ final class Span {
     final long[] remote;
     /** Owner-only: objects at or above this index have never been handed out. */
     int freshIndex;
-    /** Owner-only: free objects in {@link #local}. */
-    int localFree;
     /** Owner-only: no word of {@link #local} below this one has a free bit, so allocation starts here. */
     private int cursor;
+    /**
+     * Counters, written by the span's owner only (plain stores, published to a later owner by {@link #claim}):
+     * objects handed out, objects freed by the owner, remote frees folded in by {@link #collect()}, and the bytes the
+     * allocations asked for (their rounding is {@code allocs * size - requested}). They are the span's statistics
+     * ({@code HeapCounters} adds the spans up when asked) and its occupancy ({@link #localFree()}) at once, so the
+     * fast path keeps one set of figures, on the object it has in hand anyway.
+     */
+    long allocs;
+    long frees;
+    long collected;
+    long requested;
+    /** Objects taken out of use for good by debug mode (written after free): neither free nor handed out. */
+    long quarantined;
 
     @SuppressWarnings("unused") // accessed through OWNER
     private volatile Object owner;
@@ -72,7 +83,6 @@ final class Span {
         for (int w = 0; w < words; w++) {
             local[w] = w < words - 1 || (objects & 63) == 0 ? -1L : (1L << (objects & 63)) - 1;
         }
-        this.localFree = objects;
     }
 
     /**
@@ -87,7 +97,7 @@ final class Span {
             if (x != 0) {
                 final int bit = Long.numberOfTrailingZeros(x);
                 bits[w] = x & (x - 1);
-                localFree--;
+                allocs++;
                 cursor = w;
                 return (w << 6) + bit;
             }
@@ -111,7 +121,7 @@ final class Span {
             return false;
         }
         local[w] |= m;
-        localFree++;
+        frees++;
         if (w < cursor) {
             cursor = w;
         }
@@ -142,7 +152,7 @@ final class Span {
                 }
             }
         }
-        localFree += n;
+        collected += n;
         return n;
     }
 
@@ -179,7 +189,21 @@ final class Span {
 
     /** Live objects, as the owner sees them after {@link #collect()}. */
     int live() {
-        return objects - localFree;
+        return (int) (allocs + quarantined - frees - collected);
+    }
+
+    /**
+     * Moves the object just taken by {@link #allocate()} from handed out to quarantined: it stays taken (its bit
+     * clear) but is no allocation in the statistics. Owner only.
+     */
+    void quarantine() {
+        allocs--;
+        quarantined++;
+    }
+
+    /** Free objects in {@link #local}, as the owner sees them. */
+    int localFree() {
+        return objects - live();
     }
 
     Object owner() {

@@ -34,7 +34,7 @@ final class SpanTable {
         final Arenas.Arena arena = pages.arenaOf(s.base);
         final int first = (int) ((s.base - arena.base) >>> pageShift);
         Arrays.fill(arena.owners, first, first + (int) s.pages, null);
-        counters.spanRemoved(s.sizeClass, s.pages);
+        counters.spanRemoved(s);
     }
 
     /** The span holding {@code address}, or null for page runs and addresses of no arena of this heap. */

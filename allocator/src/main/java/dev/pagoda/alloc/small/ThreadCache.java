@@ -10,10 +10,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class ThreadCache {
     final Span[] current = new Span[SizeClasses.COUNT];
-    /** Statistics, written by the cache's user only: objects allocated, freed by this cache, bytes lost to rounding. */
-    final long[] allocs = new long[SizeClasses.COUNT];
-    final long[] frees = new long[SizeClasses.COUNT];
-    final long[] rounding = new long[SizeClasses.COUNT];
     /** Null for a platform thread's own cache; held while a virtual thread uses a shard. */
     final ReentrantLock lock;
     /**
@@ -36,17 +32,5 @@ public final class ThreadCache {
      */
     public boolean isRetired() {
         return retired;
-    }
-
-    /**
-     * The span holding {@code address}: {@link #last} if the address lies in it and it is still this cache's (a span
-     * a cache owns is never taken apart), else the span table's answer.
-     */
-    Span spanOf(final long address, final SpanTable spans) {
-        final Span s = last;
-        if (s != null && address - s.base >= 0 && address - s.base < s.bytes && s.owner() == this) {
-            return s;
-        }
-        return spans.of(address);
     }
 }

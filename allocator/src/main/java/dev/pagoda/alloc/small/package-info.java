@@ -31,7 +31,13 @@
  * cursor moves it back. The heap's own {@code allocate} and {@code free} each make one thread-slot lookup for the
  * calling thread's cache; a {@code LocalHeap} handle holds that cache and makes none: its calls check only that they
  * run on the handle's thread and that the handle and the heap are open. A handle on a virtual thread has a cache of
- * its own rather than the shared shards, handed back when the handle closes. Statistics are per-cache counters the
- * owner bumps, summed when {@code stats()} asks.
+ * its own rather than the shared shards, handed back when the handle closes.
+ *
+ * <p>A span's counters are at once its occupancy and the heap's statistics: the owner counts objects handed out and
+ * freed, remote frees folded in, and the bytes asked for (rounding is what the objects' size adds to that), in plain
+ * fields of the span it holds anyway; {@code stats()} adds up the live spans and the totals of spans gone back to
+ * the page heap, exact for every call completed before it. A free of the object a cache allocated last, or of any in
+ * that span, finds the span without the table (the cache remembers its last span), and the cache writes that
+ * reference only when it changes, so the collector's write barrier stays off the steady state.
  */
 package dev.pagoda.alloc.small;
