@@ -42,6 +42,11 @@ public final class Heap implements AutoCloseable {
     private final PageHeap pages;
     /** Size classes, spans, thread caches, arenas and the order of closing ({@link HeapEngine}). */
     private final HeapEngine engine;
+    /**
+     * Queued spans the scavenger looks at per size class and generation: empty ones go back to the page heap, idle
+     * mostly free ones give back their free OS pages. The queues rotate, so every span is seen in turn.
+     */
+    private static final int SPANS_PER_GENERATION = 256;
     /** The heap's MBean, null when built with {@code jmx(false)}. */
     private final HeapMonitor monitor;
 
@@ -50,7 +55,7 @@ public final class Heap implements AutoCloseable {
         // 8 KiB pages, the size classes' tuning, unless the OS pages are larger (16 KiB on Apple silicon).
         this.pages = b.pages().os(os).pageSize(Math.max(8192, os.pageSize())).buildOwned();
         this.engine = new HeapEngine(pages.engine(), b.debug());
-        pages.onScavengeGeneration(() -> engine.reclaimEmptySpans(16));
+        pages.onScavengeGeneration(() -> engine.reclaimSpans(SPANS_PER_GENERATION, HeapEngine.Inside.IDLE));
         this.monitor = b.jmx() ? HeapMonitor.register(new Monitored(this), () -> {
             engine.abandon();
             pages.stop();
@@ -207,8 +212,8 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed (also when it closes while the release runs)
      */
     public long releaseToOs() {
-        engine.reclaimEmptySpans(Integer.MAX_VALUE);
-        return pages.releaseToOs();
+        final long inside = engine.reclaimSpans(Integer.MAX_VALUE, HeapEngine.Inside.ALL);
+        return inside + pages.releaseToOs();
     }
 
     /**
@@ -220,8 +225,8 @@ public final class Heap implements AutoCloseable {
      */
     public long scavenge() {
         engine.checkOpen();
-        engine.reclaimEmptySpans(Integer.MAX_VALUE);
-        return pages.scavenge();
+        final long inside = engine.reclaimSpans(Integer.MAX_VALUE, HeapEngine.Inside.IDLE);
+        return inside + pages.scavenge();
     }
 
     /**

@@ -32,7 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is always refused, and the page heap's invariant checker passes after every step.
  */
 class HeapProperties {
-    private static final long PAGE = 8192;
 
     sealed interface Action permits Alloc, Free, RemoteFree, DoubleFree, WithArena, Release {
     }
@@ -152,9 +151,11 @@ class HeapProperties {
 
     private static void check(final Heap heap, final OsMemory os, final TreeMap<Long, Long> live, final Action a) {
         heap.checkInvariants();
+        // Every OS page under a live block is Ready; the other OS pages of its span may have gone back to the OS.
+        final long osPage = os.pageSize();
         for (final Map.Entry<Long, Long> e : live.entrySet()) {
-            final long first = e.getKey() & -PAGE;
-            final long end = (e.getKey() + e.getValue() + PAGE - 1) & -PAGE;
+            final long first = e.getKey() & -osPage;
+            final long end = (e.getKey() + e.getValue() + osPage - 1) & -osPage;
             assertEquals(end - first, os.bytesIn(first, end - first, MemState.READY),
                     () -> "a live block is not Ready after " + a);
             assertTrue(heap.usableSize(e.getKey()) >= 1);

@@ -35,9 +35,13 @@ final class HeapChecker {
     /** The chunks being mapped, {@code {address, bytes}}: Reserved or Prepared, not yet grown. */
     private final long[] growing;
 
+    /** Pages released inside allocated runs; read under the heap lock, as everything here. */
+    private final InsideReleases inside;
+
     HeapChecker(final PageAlloc pages, final Arenas arenas, final OsMemory os, final int pageShift,
-                final long[] inFlight, final long[] readying, final long[] growing) {
+                final long[] inFlight, final long[] readying, final long[] growing, final InsideReleases inside) {
         this.pages = pages;
+        this.inside = inside;
         this.inFlight = inFlight;
         long n = 0;
         for (final long run : inFlight) {
@@ -116,10 +120,14 @@ final class HeapChecker {
         }
         final long resident = (pages.allocatedPages() + pages.freeResidentPages()) << pageShift;
         final long moving = (inFlightPages + readyingPages) << pageShift;
-        if (s.readyBytes() > resident + largeBytes || s.readyBytes() < resident + largeBytes - moving) {
+        // Pages released inside allocated runs are Prepared; those whose release or readying is under way, either.
+        final long hollow = inside.releasedBytes();
+        final long turning = inside.movingBytes();
+        if (s.readyBytes() > resident + largeBytes - hollow + turning
+                || s.readyBytes() < resident + largeBytes - hollow - moving - turning) {
             throw new IllegalStateException("the OS layer has " + s.readyBytes() + " bytes Ready but the heap accounts "
-                    + "for " + (resident + largeBytes) + " (resident pages + large runs, " + moving + " of them "
-                    + "being released)");
+                    + "for " + (resident + largeBytes - hollow) + " (resident pages + large runs - " + hollow
+                    + " released inside runs, " + moving + " being released, " + turning + " inside runs changing)");
         }
         final long mapped = s.readyBytes() + s.preparedBytes() - resident - largeBytes - (pages.releasedPages() << pageShift);
         if (mapped != 0 && mapped != growing[1]) {
@@ -190,9 +198,27 @@ final class HeapChecker {
                     continue;
                 }
                 final boolean released = pages.isReleased(page);
+                if (!released && pages.isAllocated(page)) {
+                    checkInside(chunkAddress + ((long) p << pageShift));
+                    continue;
+                }
                 expect(chunkAddress + ((long) p << pageShift), pageSize, released ? MemState.PREPARED : MemState.READY,
                         released ? "released page" : pages.isAllocated(page) ? "allocated page" : "free page");
             }
+        }
+    }
+
+    /** An allocated page: its Prepared bytes are exactly those released inside its run. */
+    private void checkInside(final long address) {
+        if (inside.movingIn(address, pageSize)) {
+            return;
+        }
+        final long hollow = inside.releasedIn(address, pageSize);
+        if (os.bytesIn(address, pageSize, MemState.READY) != pageSize - hollow
+                || os.bytesIn(address, pageSize, MemState.PREPARED) != hollow) {
+            throw new IllegalStateException("allocated page at 0x" + Long.toHexString(address) + " has "
+                    + os.bytesIn(address, pageSize, MemState.PREPARED) + " bytes Prepared in the OS layer, but "
+                    + hollow + " are released inside its run");
         }
     }
 

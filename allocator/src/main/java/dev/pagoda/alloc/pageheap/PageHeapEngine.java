@@ -47,6 +47,8 @@ public final class PageHeapEngine {
     private final HugePageReport hugePages;
     /** Shut by {@link #stop()}: system-call sequences in flight finish first ({@link CloseGate}). */
     private final CloseGate gate = new CloseGate();
+    /** OS pages released inside allocated runs (spans with free pages), subtracted from the resident ones. */
+    private final InsideReleases inside;
     /** Pagoda's own reads and writes of the heap's memory, fenced against close ({@link HeapMemory}). */
     private final HeapMemory memory = new HeapMemory();
     /** Whether the memory was given back (close, or the owning heap's last arena closing). */
@@ -101,6 +103,7 @@ public final class PageHeapEngine {
         this.runs = new RunAllocator(lock, pages, arenas, os, budget, releaser, growth, pageShift, config.pageCaches(),
                 gate, memory);
         this.caches = runs.caches;
+        this.inside = new InsideReleases(lock, os, gate);
         if (caches != null) {
             releaser.flushCaches(caches::flushAll);
         }
@@ -274,7 +277,8 @@ public final class PageHeapEngine {
 
     /** A checker over the heap as it is now, with the runs whose system calls are under way; under the heap lock. */
     private HeapChecker checker() {
-        return new HeapChecker(pages, arenas, os, pageShift, releaser.inFlight(), runs.readying(), growth.growing());
+        return new HeapChecker(pages, arenas, os, pageShift, releaser.inFlight(), runs.readying(), growth.growing(),
+                inside);
     }
 
     private <T> T underAllLocks(final java.util.function.Function<List<PageCache>, T> body) {
@@ -342,6 +346,10 @@ public final class PageHeapEngine {
      *
      * @return the fenced view
      */
+    public InsideReleases insideReleases() {
+        return inside;
+    }
+
     public HeapMemory memory() {
         return memory;
     }

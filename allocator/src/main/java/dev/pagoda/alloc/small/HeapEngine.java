@@ -28,6 +28,14 @@ public final class HeapEngine {
     private final List<ConcurrentLinkedQueue<Span>> partial = new ArrayList<>(SizeClasses.COUNT);
     private final ThreadSlot<ThreadCache> caches;
     private final ThreadCache[] shards;
+    /**
+     * Platform threads' caches, direct-mapped by thread id: the default API's lookup is one array load and one
+     * identity compare with the current thread, the thread slot being asked only on a miss (a thread's first call, or
+     * another thread whose id maps to the same entry). Plain reads and writes: an entry matches only the thread that
+     * wrote it, which sees its own write, and a stale or racing entry just misses.
+     */
+    private final ThreadCache[] recent = new ThreadCache[RECENT];
+    private static final int RECENT = 256;
     private final HeapCounters counters;
     private final SpanTable spans;
     private volatile boolean closed;
@@ -148,7 +156,7 @@ public final class HeapEngine {
 
     private long allocateSmall(final ThreadCache local, final int c, final long requested) {
         final ThreadCache cache = local != null ? local : Thread.currentThread().isVirtual() ? lockShard()
-                : caches.get();
+                : platformCache(true);
         if (cache.lock == null) {
             return take(cache, c, requested);
         }
@@ -171,7 +179,6 @@ public final class HeapEngine {
             span = refill(cache, c);
             i = span.allocate();
         }
-        span.requested += requested;
         if (cache.last != span) {
             cache.last = span; // written only on a change: a reference store pays the collector's write barrier
         }
@@ -179,6 +186,9 @@ public final class HeapEngine {
         if (i >= span.freshIndex) {
             span.freshIndex = i + 1; // never handed out: the page heap gave it zeroed
         } else {
+            if (span.released != 0) {
+                readyObject(span, i); // its pages went back to the OS while the span was idle
+            }
             if (debug != null) {
                 debug.checkPoison(span, i, address); // throws on a write after free, quarantining the object
             }
@@ -186,7 +196,26 @@ public final class HeapEngine {
                 memory.zero(address, span.size);
             }
         }
+        span.requested += requested;
         return address;
+    }
+
+    /**
+     * The calling platform thread's cache: from {@link #recent} if it maps this thread, else from the thread slot,
+     * which makes it on the thread's first call if {@code create}, else answers null for a thread without one.
+     */
+    private ThreadCache platformCache(final boolean create) {
+        final Thread t = Thread.currentThread();
+        final int k = (int) t.threadId() & (RECENT - 1);
+        final ThreadCache c = recent[k];
+        if (c != null && c.thread == t) {
+            return c;
+        }
+        final ThreadCache mine = create ? caches.get() : caches.getIfPresent();
+        if (mine != null) {
+            recent[k] = mine;
+        }
+        return mine;
     }
 
     private ThreadCache lockShard() {
@@ -217,6 +246,7 @@ public final class HeapEngine {
             if (!s.claim(cache)) {
                 continue;
             }
+            s.idleSince = 0;
             s.collect();
             if (s.localFree() > 0) {
                 cache.current[c] = s;
@@ -226,7 +256,7 @@ public final class HeapEngine {
         }
         final long npages = SizeClasses.spanPages(c);
         final long base = pages.allocateRun(npages, zeroing);
-        final Span s = new Span(base, c, npages, pageSize);
+        final Span s = new Span(base, c, npages, pageSize, pages.os().pageSize());
         s.owner(cache);
         spans.index(base, npages, s);
         counters.spanAdded(s);
@@ -256,7 +286,7 @@ public final class HeapEngine {
     public void free(final ThreadCache local, final long address) {
         checkOpen();
         final ThreadCache mine = local != null ? local
-                : Thread.currentThread().isVirtual() ? null : caches.getIfPresent();
+                : Thread.currentThread().isVirtual() ? null : platformCache(false);
         Span span = mine != null ? mine.last : null;
         final boolean owned;
         if (span != null && Long.compareUnsigned(address - span.base, span.bytes) < 0 && span.owner() == mine) {
@@ -393,19 +423,38 @@ public final class HeapEngine {
         return closed;
     }
 
+    /** How {@link #reclaimSpans} treats queued spans that still hold live objects. */
+    public enum Inside {
+        /** Leaves them whole. */
+        KEEP,
+        /** Releases the free OS pages of those mostly free and idle since an earlier pass (the scavenger's way). */
+        IDLE,
+        /** Releases the free OS pages of every one ({@code releaseToOs}). */
+        ALL
+    }
+
+    /** Passes of {@link #reclaimSpans}, the clock of {@link Span#idleSince}; the scavenger thread's, or a caller's. */
+    private final java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger(1);
+
     /**
-     * Spans with no live object, queued as partial, go back to the page heap. {@code perClass} bounds the spans
-     * looked at per size class (the queues rotate, so repeated calls visit them all); {@code Integer.MAX_VALUE}
-     * makes one full pass. The scavenger calls it at every generation with a small bound, so an idle heap with
-     * many partial spans costs it microseconds, not a walk of every span.
+     * Spans with no live object, queued as partial, go back to the page heap; and, as {@code inside} says, the OS
+     * pages of the others on which no object lives go back to the OS while the span lives on (made Ready again when
+     * an object on them is handed out). {@code perClass} bounds the spans looked at per size class (the queues
+     * rotate, so repeated calls visit them all); {@code Integer.MAX_VALUE} makes one full pass. The scavenger calls
+     * it at every generation with a bound, so an idle heap with many partial spans costs it little, not a walk of
+     * every span. Debug mode keeps every span whole (its poison must stay readable).
      *
      * @param perClass how many queued spans to look at per size class
+     * @param inside   what to do with the free pages of spans that still hold objects
+     * @return the bytes released inside spans
      */
-    public void reclaimEmptySpans(final int perClass) {
+    public long reclaimSpans(final int perClass, final Inside inside) {
         if (closed) {
-            return;
+            return 0;
         }
+        final int pass = passes.getAndIncrement();
         final Object reclaimer = new Object();
+        long releasedInside = 0;
         for (final ConcurrentLinkedQueue<Span> q : partial) {
             final int n = perClass == Integer.MAX_VALUE ? q.size() : perClass;
             Span first = null;
@@ -416,12 +465,27 @@ public final class HeapEngine {
                 }
                 s.unmarkQueued();
                 if (s.claim(reclaimer)) {
-                    s.collect();
-                    if (s.live() == 0) {
-                        spans.unindex(s);
-                        pages.freeRun(s.base);
-                    } else {
-                        detach(s);
+                    boolean freed = false;
+                    try {
+                        s.collect();
+                        if (s.live() == 0) {
+                            freeSpan(s);
+                            freed = true;
+                            continue;
+                        }
+                        if (s.idleSince == 0) {
+                            s.idleSince = pass;
+                        }
+                        if (debug == null && (inside == Inside.ALL
+                                || inside == Inside.IDLE && s.idleSince < pass && s.live() * 2 <= s.objects)) {
+                            releasedInside += releaseInside(s);
+                        }
+                    } catch (final IllegalStateException closing) {
+                        return releasedInside; // the heap closed meanwhile: its memory is going
+                    } finally {
+                        if (!freed) {
+                            detach(s);
+                        }
                     }
                 }
                 if (s == first) {
@@ -429,6 +493,74 @@ public final class HeapEngine {
                 }
                 first = first == null ? s : first;
             }
+        }
+        return releasedInside;
+    }
+
+    /**
+     * Gives back the span's free units, each run of adjacent ones in one call; returns the bytes. The caller has
+     * claimed the span. An OS refusal leaves the rest Ready, as they were.
+     */
+    private long releaseInside(final Span s) {
+        final long units = s.releasableUnits();
+        long done = 0;
+        for (long m = units; m != 0; ) {
+            final int from = Long.numberOfTrailingZeros(m);
+            final int to = from + Long.numberOfTrailingZeros(~(m >>> from)); // one past the run's last unit
+            final long start = (long) from << s.unitShift;
+            final long length = Math.min(s.bytes, (long) to << s.unitShift) - start;
+            try {
+                pages.insideReleases().release(s.base + start, length);
+            } catch (final dev.pagoda.os.OsMemoryException refused) {
+                return done;
+            }
+            final long run = to == 64 ? -1L << from : (1L << to) - (1L << from);
+            s.markReleased(run);
+            done += length;
+            m &= ~run;
+        }
+        return done;
+    }
+
+    /** Makes the released units {@code units} of the span Ready again, each run of adjacent ones in one call. */
+    private void readyInside(final Span s, final long units) {
+        for (long m = units; m != 0; ) {
+            final int from = Long.numberOfTrailingZeros(m);
+            final int to = from + Long.numberOfTrailingZeros(~(m >>> from));
+            final long start = (long) from << s.unitShift;
+            final long length = Math.min(s.bytes, (long) to << s.unitShift) - start;
+            pages.insideReleases().ready(s.base + start, length);
+            final long run = to == 64 ? -1L << from : (1L << to) - (1L << from);
+            s.released &= ~run;
+            m &= ~run;
+        }
+    }
+
+    /** Gives an empty span's pages back to the page heap, its released units made Ready first. */
+    private void freeSpan(final Span s) {
+        if (s.released != 0) {
+            readyInside(s, s.released);
+        }
+        spans.unindex(s);
+        pages.freeRun(s.base);
+    }
+
+    /**
+     * Makes the released units under object {@code i}, just taken, Ready again; if that fails, the object goes back
+     * and the failure is the caller's.
+     */
+    private void readyObject(final Span span, final int i) {
+        final long units = span.releasedUnitsOf(i);
+        if (units == 0) {
+            return;
+        }
+        try {
+            readyInside(span, units);
+        } catch (final RuntimeException e) {
+            span.freeLocal(i);
+            span.allocs--; // the object was never handed out
+            span.frees--;
+            throw e;
         }
     }
 
@@ -522,6 +654,12 @@ public final class HeapEngine {
     /** A dead thread's cache: every span goes back, freed to the page heap if empty, else queued. */
     private void retire(final ThreadCache cache) {
         cache.retired = true;
+        if (cache.thread != null) {
+            final int k = (int) cache.thread.threadId() & (RECENT - 1);
+            if (recent[k] == cache) {
+                recent[k] = null; // lets the ended thread be collected; a racing overwrite is as good
+            }
+        }
         for (int c = 0; c < cache.current.length; c++) {
             final Span s = cache.current[c];
             if (s == null) {
@@ -530,9 +668,8 @@ public final class HeapEngine {
             cache.current[c] = null;
             s.collect();
             if (s.live() == 0) {
-                spans.unindex(s);
                 try {
-                    pages.freeRun(s.base);
+                    freeSpan(s);
                 } catch (final IllegalStateException closed) {
                     return; // the heap was closed: its memory is gone already
                 }

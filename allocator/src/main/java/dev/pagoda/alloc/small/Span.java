@@ -63,13 +63,24 @@ final class Span {
     long requested;
     /** Objects taken out of use for good by debug mode (written after free): neither free nor handed out. */
     long quarantined;
+    /**
+     * Owner-only: units of the span given back to the OS while the span lives (bit {@code u} for bytes
+     * {@code [u << unitShift, (u + 1) << unitShift)}), no object living on them; an object overlapping one is
+     * made Ready again before it is handed out. A unit is an OS page, or a power-of-two group of them for spans of
+     * more than 64 OS pages.
+     */
+    long released;
+    /** The log2 of a release unit's bytes. */
+    final int unitShift;
+    /** Owner-only: the scavenger generation since which the span has sat detached, 0 while a cache holds it. */
+    int idleSince;
 
     @SuppressWarnings("unused") // accessed through OWNER
     private volatile Object owner;
     @SuppressWarnings("unused") // accessed through QUEUED
     private volatile boolean queued;
 
-    Span(final long base, final int sizeClass, final long pages, final long pageSize) {
+    Span(final long base, final int sizeClass, final long pages, final long pageSize, final long osPageSize) {
         this.base = base;
         this.sizeClass = sizeClass;
         this.size = SizeClasses.size(sizeClass);
@@ -77,6 +88,11 @@ final class Span {
         this.pages = pages;
         this.objects = (int) (pages * pageSize / size);
         this.bytes = pages * pageSize;
+        int shift = Long.numberOfTrailingZeros(osPageSize);
+        while (bytes >>> shift > 64) {
+            shift++;
+        }
+        this.unitShift = shift;
         final int words = (objects + 63) >>> 6;
         this.local = new long[words];
         this.remote = new long[words];
@@ -104,6 +120,64 @@ final class Span {
         }
         cursor = bits.length;
         return -1;
+    }
+
+    /**
+     * The units, not released yet, that objects handed out so far have touched and on which no object lives now:
+     * what can go back to the OS while the span lives. Owner only, after {@link #collect()}.
+     */
+    long releasableUnits() {
+        final long touched = (long) freshIndex * size;
+        long mask = 0;
+        for (int u = 0; (long) u << unitShift < touched; u++) {
+            if ((released & 1L << u) != 0) {
+                continue;
+            }
+            final long start = (long) u << unitShift;
+            final long end = Math.min(bytes, start + (1L << unitShift));
+            final int first = (int) (start / size);
+            final int last = (int) Math.min(objects - 1, (end - 1) / size);
+            if (allFree(first, last)) {
+                mask |= 1L << u;
+            }
+        }
+        return mask;
+    }
+
+    /** Whether every object from {@code first} to {@code last} is free in {@link #local}. */
+    private boolean allFree(final int first, final int last) {
+        for (int w = first >>> 6; w <= last >>> 6; w++) {
+            final long lo = w == first >>> 6 ? -1L << (first & 63) : -1L;
+            final long hi = w == last >>> 6 ? -1L >>> (63 - (last & 63)) : -1L;
+            final long want = lo & hi;
+            if ((local[w] & want) != want) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Records units as released; objects on them that were never handed out are no longer fresh (they must be
+     * made Ready before use, which the path for reused objects does). Owner only.
+     */
+    void markReleased(final long units) {
+        released |= units;
+        final int top = 63 - Long.numberOfLeadingZeros(units);
+        final long end = Math.min(bytes, (long) (top + 1) << unitShift);
+        final int last = (int) Math.min(objects - 1, (end - 1) / size);
+        if (last + 1 > freshIndex) {
+            freshIndex = last + 1;
+        }
+    }
+
+    /** The released units object {@code i} overlaps. Owner only. */
+    long releasedUnitsOf(final int i) {
+        final long start = (long) i * size;
+        final int first = (int) (start >>> unitShift);
+        final int last = (int) (Math.min(bytes, start + size) - 1 >>> unitShift);
+        final long mask = (last == 63 ? -1L : (1L << last + 1) - 1) & -1L << first;
+        return released & mask;
     }
 
     /** Whether object {@code i} is handed out and not freed (locally or remotely). Any thread. */

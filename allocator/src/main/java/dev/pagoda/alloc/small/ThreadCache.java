@@ -21,8 +21,12 @@ public final class ThreadCache {
     /** The span of this cache's last allocation: a handle's free of it skips the span table. Owner only. */
     Span last;
 
+    /** The thread that made the cache and uses it; null for a shard. */
+    final Thread thread;
+
     ThreadCache(final boolean shard) {
         this.lock = shard ? new ReentrantLock() : null;
+        this.thread = shard ? null : Thread.currentThread();
     }
 
     /**

@@ -24,6 +24,20 @@
  * under them is closed: every segment is a slice of a slab's segment on that JDK arena, so the JDK itself invalidates
  * them all.
  *
+ * <h2>Memory inside spans</h2>
+ * A span lives while any of its objects does, but its OS pages need not: a 64 KiB span of 2 KiB objects with one
+ * survivor would otherwise keep 16 OS pages resident for 2 KiB. So the OS pages of a span on which no object lives
+ * go back to the OS while the span lives on ({@code unused}; recorded in the span's {@code released} units and in
+ * the page heap's {@code InsideReleases}, which the statistics and the invariant checker subtract from the resident
+ * pages). Only a span no cache holds is touched: the releaser claims it as a cache would (so no thread allocates from
+ * it meanwhile; remote frees still land in its remote bitmap and touch no memory), computes from the free bitmap the
+ * units every overlapping object of which is free, and releases each run of adjacent units in one call with no lock
+ * held. The scavenger does it at every generation for spans that have sat detached since an earlier pass and are at
+ * least half free; {@code releaseToOs()} does it for every detached span at once. The pages come back lazily: when a
+ * cache hands out an object overlapping a released unit, it makes that unit Ready first ({@code used}, off the fast
+ * path: only objects handed out before take that branch) and zeroes the object as any reused one; an empty span's
+ * released units are made Ready before its pages return to the page heap, so the page allocator's books never see
+ * them. Debug mode keeps spans whole, its poison must stay readable.
  *
  * <h2>The fast paths</h2>
  * A cache's span hands out its lowest free object, found from a cursor below which every word of the free bitmap
