@@ -6,10 +6,12 @@ package dev.pagoda.alloc;
  * @param pages      the page heap's statistics; small-object spans count there as in-use pages
  * @param spans      how many small-object spans exist
  * @param spanBytes  the bytes those spans occupy
+ * @param spanReleasedBytes the bytes of those spans given back to the OS while the spans live (OS pages on which
+ *                   no object lives; made Ready again when an object on them is handed out)
  * @param limitBytes the hard limit on Ready bytes, or {@link Long#MAX_VALUE} for none
  * @param classes    per size class, smallest first: spans, allocations, frees, fragmentation
  */
-public record HeapStats(PageHeapStats pages, long spans, long spanBytes, long limitBytes,
+public record HeapStats(PageHeapStats pages, long spans, long spanBytes, long spanReleasedBytes, long limitBytes,
                         java.util.List<SizeClassStats> classes) {
     /**
      * Bytes in page runs handed to callers directly (allocations above the largest size class).

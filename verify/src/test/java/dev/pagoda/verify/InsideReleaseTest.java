@@ -87,6 +87,7 @@ class InsideReleaseTest {
             final long readyAfter = heap.stats().pages().readyBytes();
             assertTrue(readyAfter <= readyBefore - pagesBytes / 2, () -> "Ready " + readyBefore + " -> " + readyAfter);
             assertEquals(spanBytes, heap.stats().spanBytes(), "the spans themselves live on");
+            assertTrue(heap.stats().spanReleasedBytes() >= pagesBytes / 2, () -> "counted: " + heap.stats());
             for (int k = 0; k < kept.size(); k++) {
                 final long a = kept.get(k);
                 final long index = (long) k * KEEP_EVERY;
@@ -105,6 +106,7 @@ class InsideReleaseTest {
                 ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, again[i], -1L);
             }
             heap.checkInvariants();
+            assertEquals(0, heap.stats().spanReleasedBytes(), "every released page came back for an object on it");
             assertEquals(COUNT, live(heap));
             for (final long a : again) {
                 heap.free(a);

@@ -125,6 +125,20 @@ public final class InsideReleases {
         }
     }
 
+    /**
+     * Bytes released inside live runs now.
+     *
+     * @return the bytes, as recorded when their calls returned
+     */
+    public long releasedBytesNow() {
+        lock.lock();
+        try {
+            return releasedBytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Bytes released inside live runs; with the lock held. */
     long releasedBytes() {
         return releasedBytes;

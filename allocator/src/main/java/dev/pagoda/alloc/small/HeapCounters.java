@@ -74,8 +74,8 @@ final class HeapCounters {
         remoteFrees.getAndIncrement(sizeClass);
     }
 
-    /** The heap's statistics over the page heap's {@code pages}. */
-    HeapStats stats(final PageHeapStats pages, final long limit) {
+    /** The heap's statistics over the page heap's {@code pages}, with {@code spanReleased} bytes released inside spans. */
+    HeapStats stats(final PageHeapStats pages, final long limit, final long spanReleased) {
         final long[] allocs = new long[SizeClasses.COUNT];
         final long[] frees = new long[SizeClasses.COUNT];
         final long[] rounding = new long[SizeClasses.COUNT];
@@ -101,6 +101,6 @@ final class HeapCounters {
             classes.add(new SizeClassStats(size, n, allocs[c], frees[c] + remoteFrees.get(c), rounding[c],
                     n * (spanBytesOfClass - spanBytesOfClass / size * size)));
         }
-        return new HeapStats(pages, spans.get(), spanBytes.get(), limit, List.copyOf(classes));
+        return new HeapStats(pages, spans.get(), spanBytes.get(), spanReleased, limit, List.copyOf(classes));
     }
 }

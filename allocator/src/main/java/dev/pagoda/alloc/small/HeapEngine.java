@@ -573,7 +573,7 @@ public final class HeapEngine {
      */
     public HeapStats stats(final PageHeapStats pageStats, final long limit) {
         checkOpen();
-        return counters.stats(pageStats, limit);
+        return counters.stats(pageStats, limit, pages.insideReleases().releasedBytesNow());
     }
 
     /**

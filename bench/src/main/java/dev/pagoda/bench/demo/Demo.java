@@ -2,6 +2,7 @@ package dev.pagoda.bench.demo;
 
 import dev.pagoda.alloc.Heap;
 import dev.pagoda.alloc.HeapResidency;
+import dev.pagoda.alloc.HeapStats;
 import dev.pagoda.alloc.PageHeapStats;
 import dev.pagoda.alloc.ScavengerStats;
 import dev.pagoda.os.Platform;
@@ -188,11 +189,12 @@ public final class Demo {
     /** Prints one progress line; returns the RSS it saw. */
     private long progress(final int second, final long opsThisSecond) {
         final HeapResidency r = heap.residency();
-        final ScavengerStats sc = heap.stats().pages().scavenger();
+        final HeapStats hs = heap.stats();
+        final ScavengerStats sc = hs.pages().scavenger();
         System.out.printf(Locale.ROOT, "  t=%3ds  %6.2f M ops/s  live %6d MiB  RSS %6d MiB  heap resident %6d MiB  "
-                        + "released %6d MiB  huge pages %3.0f%%%n", second, opsThisSecond / 1e6, liveBytes.sum() / MIB,
-                r.processRssBytes() / MIB, r.residentBytes() / MIB, sc.releasedBytes() / MIB,
-                100 * r.hugePageCoverage());
+                        + "released %6d MiB (inside spans %4d)  huge pages %3.0f%%%n", second, opsThisSecond / 1e6,
+                liveBytes.sum() / MIB, r.processRssBytes() / MIB, r.residentBytes() / MIB,
+                sc.releasedBytes() / MIB, hs.spanReleasedBytes() / MIB, 100 * r.hugePageCoverage());
         return r.processRssBytes();
     }
 
@@ -214,7 +216,7 @@ public final class Demo {
         System.out.printf(Locale.ROOT, "  scavenger: %d MiB released in the background in %d cycles, %.1f ms of work; "
                 + "%d MiB on demand%n", sc.releasedBackgroundBytes() / MIB, sc.cycles(), sc.workNanos() / 1e6,
                 sc.releasedOnDemandBytes() / MIB);
-        System.out.println("  Pages still held by partly used size-class spans stay resident: freeing 90% of small "
-                + "values at random leaves most spans with a live neighbour.");
+        System.out.printf(Locale.ROOT, "  inside spans: %d MiB of partly used size-class spans given back while their "
+                + "survivors live on%n", heap.stats().spanReleasedBytes() / MIB);
     }
 }
