@@ -386,6 +386,11 @@ public final class Heap implements AutoCloseable {
         }
 
         @Override
+        public java.util.List<SizeClassStats> sizeClasses() {
+            return heap.stats().classes();
+        }
+
+        @Override
         public long memoryLimit() {
             return heap.memoryLimit();
         }

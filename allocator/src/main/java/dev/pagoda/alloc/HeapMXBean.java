@@ -22,6 +22,24 @@ public interface HeapMXBean {
     long getAllocatedBytes();
 
     /**
+     * Small objects (those served from size classes, up to 32 KiB) allocated since the heap was built, by every
+     * thread: a count that only grows, for allocation rates. Page runs, which {@code Heap.allocate} hands out above
+     * the largest size class, are not counted. Read from the threads' caches without stopping them, so it may lag
+     * allocations in progress; it is exact while no thread allocates.
+     *
+     * @return the count
+     */
+    long getTotalSmallAllocations();
+
+    /**
+     * Bytes of the small objects allocated since the heap was built ({@link #getTotalSmallAllocations()}), each
+     * counted at its size class, which is what {@code usableSize} reports for it: a sum that only grows.
+     *
+     * @return the bytes
+     */
+    long getTotalSmallAllocationBytes();
+
+    /**
      * Bytes the heap keeps resident in its arenas: allocated, cached and free pages that are not released.
      *
      * @return the bytes

@@ -79,6 +79,16 @@ class ObservabilityTest {
             assertTrue(server.isRegistered(name));
             final long a = heap.allocate(1 << 20);
             assertEquals(heap.stats().pages().allocatedBytes(), server.getAttribute(name, "AllocatedBytes"));
+            assertEquals(0L, server.getAttribute(name, "TotalSmallAllocations"), "a page run is no small object");
+            final long small = heap.allocate(100);
+            heap.free(heap.allocate(100));
+            final long larger = heap.allocate(4000);
+            final long largerClass = heap.usableSize(larger);
+            heap.free(larger);
+            assertEquals(3L, server.getAttribute(name, "TotalSmallAllocations"), "cumulative: frees do not count");
+            assertEquals(2 * heap.usableSize(small) + largerClass,
+                    server.getAttribute(name, "TotalSmallAllocationBytes"), "each object at its size class");
+            heap.free(small);
             assertEquals("jmx-test", server.getAttribute(name, "Name"));
             server.setAttribute(name, new Attribute("MemoryTarget", 64L << 20));
             assertEquals(64L << 20, heap.memoryTarget(), "the target set through JMX is the heap's");

@@ -3,6 +3,7 @@ package dev.pagoda.alloc.monitor;
 import dev.pagoda.alloc.HeapMXBean;
 import dev.pagoda.alloc.HeapResidency;
 import dev.pagoda.alloc.PageHeapStats;
+import dev.pagoda.alloc.SizeClassStats;
 import dev.pagoda.os.Platform;
 
 import java.lang.management.ManagementFactory;
@@ -81,6 +82,24 @@ public final class HeapMonitor implements HeapMXBean {
     @Override
     public long getAllocatedBytes() {
         return pages().allocatedBytes();
+    }
+
+    @Override
+    public long getTotalSmallAllocations() {
+        long count = 0;
+        for (final SizeClassStats c : heap.sizeClasses()) {
+            count += c.allocations();
+        }
+        return count;
+    }
+
+    @Override
+    public long getTotalSmallAllocationBytes() {
+        long bytes = 0;
+        for (final SizeClassStats c : heap.sizeClasses()) {
+            bytes += c.allocations() * c.size();
+        }
+        return bytes;
     }
 
     @Override

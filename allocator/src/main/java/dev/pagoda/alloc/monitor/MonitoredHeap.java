@@ -3,6 +3,9 @@ package dev.pagoda.alloc.monitor;
 import dev.pagoda.alloc.HeapResidency;
 import dev.pagoda.alloc.HugePageReport;
 import dev.pagoda.alloc.PageHeapStats;
+import dev.pagoda.alloc.SizeClassStats;
+
+import java.util.List;
 
 /**
  * What a {@link HeapMonitor} reads from and does to its heap: the heap hands the monitor an implementation, so the
@@ -22,6 +25,13 @@ public interface MonitoredHeap {
      * @return a consistent snapshot
      */
     PageHeapStats pageStats();
+
+    /**
+     * The small-object counters per size class, as {@code Heap.stats()} reports them.
+     *
+     * @return one entry per class, smallest first
+     */
+    List<SizeClassStats> sizeClasses();
 
     /**
      * The hard limit on Ready bytes.
