@@ -348,6 +348,9 @@ public final class Heap implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (monitor != null) {
+            monitor.closing(); // the final counters, read while the heap still answers; once closed it sends none
+        }
         if (!engine.beginClose()) {
             return;
         }

@@ -13,9 +13,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import javax.management.Attribute;
 import javax.management.MBeanServer;
+import javax.management.Notification;
 import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -111,6 +114,33 @@ class ObservabilityTest {
             assertFalse(server.isRegistered(name));
             assertEquals("jmx-test", quiet.name());
         }
+    }
+
+    @Test
+    void shouldSendTheFinalCountersOnceAsTheHeapCloses() throws Exception {
+        final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        final ObjectName name = new ObjectName("dev.pagoda:type=Heap,name=" + ObjectName.quote("jmx-closing"));
+        final List<Notification> received = new CopyOnWriteArrayList<>();
+        final Heap heap = Heap.builder().name("jmx-closing").backgroundScavenger(false).build();
+        final long objectBytes;
+        try {
+            server.addNotificationListener(name, (n, handback) -> received.add(n), null, null);
+            final long a = heap.allocate(64);
+            objectBytes = heap.usableSize(a);
+            heap.free(a);
+            heap.free(heap.allocate(64));
+        } finally {
+            heap.close();
+        }
+        heap.close();
+        assertEquals(1, received.size(), () -> "one notification, however often close() runs: " + received);
+        final Notification n = received.getFirst();
+        assertEquals(HeapMXBean.CLOSE_NOTIFICATION, n.getType());
+        assertEquals(name, n.getSource());
+        final CompositeData totals = (CompositeData) n.getUserData();
+        assertEquals(2L, totals.get("TotalSmallAllocations"));
+        assertEquals(2 * objectBytes, totals.get("TotalSmallAllocationBytes"));
+        assertFalse(server.isRegistered(name));
     }
 
     @Test

@@ -7,21 +7,50 @@ import dev.pagoda.alloc.SizeClassStats;
 import dev.pagoda.os.Platform;
 
 import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
+import javax.management.MBeanNotificationInfo;
+import javax.management.Notification;
+import javax.management.NotificationBroadcasterSupport;
 import javax.management.ObjectName;
+import javax.management.openmbean.CompositeDataSupport;
+import javax.management.openmbean.CompositeType;
+import javax.management.openmbean.OpenDataException;
+import javax.management.openmbean.OpenType;
+import javax.management.openmbean.SimpleType;
 
 /**
  * The {@link HeapMXBean} of one heap, registered while the heap is open. Every attribute is read from the heap
- * when asked, through {@link MonitoredHeap}; nothing is cached or sampled in the background.
+ * when asked, through {@link MonitoredHeap}; nothing is cached or sampled in the background. Listeners are called
+ * in the thread that sends (the one closing the heap), and an exception a listener throws does not reach it.
  */
-public final class HeapMonitor implements HeapMXBean {
+public final class HeapMonitor extends NotificationBroadcasterSupport implements HeapMXBean {
+    /** The items of {@link HeapMXBean#CLOSE_NOTIFICATION}'s user data: the cumulative counters. */
+    private static final String[] TOTAL_ITEMS = {"TotalSmallAllocations", "TotalSmallAllocationBytes"};
+    private static final CompositeType TOTALS = totalsType();
+
     private final MonitoredHeap heap;
     private final ObjectName objectName;
+    private final AtomicLong sequence = new AtomicLong();
 
     private HeapMonitor(final MonitoredHeap heap, final ObjectName objectName) {
+        super(new MBeanNotificationInfo(new String[] {CLOSE_NOTIFICATION}, Notification.class.getName(),
+                "sent once as the heap closes; user data: the final TotalSmallAllocations and "
+                        + "TotalSmallAllocationBytes"));
         this.heap = heap;
         this.objectName = objectName;
+    }
+
+    private static CompositeType totalsType() {
+        try {
+            return new CompositeType("dev.pagoda.HeapTotals", "a heap's cumulative counters", TOTAL_ITEMS,
+                    new String[] {"small objects allocated", "bytes of those objects at their size classes"},
+                    new OpenType<?>[] {SimpleType.LONG, SimpleType.LONG});
+        } catch (final OpenDataException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     /**
@@ -61,6 +90,39 @@ public final class HeapMonitor implements HeapMXBean {
         return monitor;
     }
 
+    /**
+     * Sends {@link HeapMXBean#CLOSE_NOTIFICATION} with the heap's final counters; the heap calls it as
+     * {@code close()} begins, while it still answers. Sends nothing if the heap is closed already (a second
+     * {@code close()}).
+     */
+    public void closing() {
+        final long[] totals;
+        try {
+            totals = totals(heap.sizeClasses());
+        } catch (final IllegalStateException closed) {
+            return; // closed by an earlier or a racing close(), which sends the figures
+        }
+        final Notification n = new Notification(CLOSE_NOTIFICATION, objectName, sequence.incrementAndGet(),
+                "heap '" + heap.name() + "' is closing");
+        try {
+            n.setUserData(new CompositeDataSupport(TOTALS, TOTAL_ITEMS, new Object[] {totals[0], totals[1]}));
+        } catch (final OpenDataException e) {
+            throw new IllegalStateException("the totals do not fit their own type", e);
+        }
+        sendNotification(n);
+    }
+
+    /** Objects and bytes (at their size classes) ever allocated, summed over the classes. */
+    private static long[] totals(final List<SizeClassStats> classes) {
+        long count = 0;
+        long bytes = 0;
+        for (final SizeClassStats c : classes) {
+            count += c.allocations();
+            bytes += c.allocations() * c.size();
+        }
+        return new long[] {count, bytes};
+    }
+
     /** Unregisters the monitor; idempotent. */
     public void unregister() {
         try {
@@ -86,20 +148,12 @@ public final class HeapMonitor implements HeapMXBean {
 
     @Override
     public long getTotalSmallAllocations() {
-        long count = 0;
-        for (final SizeClassStats c : heap.sizeClasses()) {
-            count += c.allocations();
-        }
-        return count;
+        return totals(heap.sizeClasses())[0];
     }
 
     @Override
     public long getTotalSmallAllocationBytes() {
-        long bytes = 0;
-        for (final SizeClassStats c : heap.sizeClasses()) {
-            bytes += c.allocations() * c.size();
-        }
-        return bytes;
+        return totals(heap.sizeClasses())[1];
     }
 
     @Override
