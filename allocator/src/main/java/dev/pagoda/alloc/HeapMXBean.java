@@ -7,15 +7,16 @@ package dev.pagoda.alloc;
  * The attributes are read on demand; the residency ones measure the kernel's view and cost milliseconds.
  *
  * <p>The MBean is also a {@link javax.management.NotificationEmitter}: as the heap closes, before the MBean is
- * unregistered, it sends one {@link #CLOSE_NOTIFICATION} with the heap's final cumulative counters, so that a
- * listener measuring allocations over a period (a profiler) still counts a heap that closed during it.
+ * unregistered, it sends one {@link #CLOSE_NOTIFICATION} with the heap's final counters and levels, so that a
+ * listener measuring a period (a profiler) still counts a heap that closed during it.
  */
 public interface HeapMXBean {
     /**
      * The type of the notification a heap's MBean sends once, from the thread that closes the heap, before the
      * heap refuses work and the MBean is unregistered. Its user data is a
-     * {@link javax.management.openmbean.CompositeData} with the items {@code TotalSmallAllocations} and
-     * {@code TotalSmallAllocationBytes}: the attributes' final values.
+     * {@link javax.management.openmbean.CompositeData} whose items {@code TotalSmallAllocations},
+     * {@code TotalSmallAllocationBytes}, {@code ReadyBytes}, {@code AllocatedBytes} and {@code ReleasedBytes} are
+     * those attributes' final values.
      */
     String CLOSE_NOTIFICATION = "dev.pagoda.heap.close";
 

@@ -123,12 +123,15 @@ class ObservabilityTest {
         final List<Notification> received = new CopyOnWriteArrayList<>();
         final Heap heap = Heap.builder().name("jmx-closing").backgroundScavenger(false).build();
         final long objectBytes;
+        final PageHeapStats last;
         try {
             server.addNotificationListener(name, (n, handback) -> received.add(n), null, null);
             final long a = heap.allocate(64);
             objectBytes = heap.usableSize(a);
             heap.free(a);
             heap.free(heap.allocate(64));
+            heap.allocate(1 << 20); // left for close() to take back: the final figures still show it
+            last = heap.stats().pages();
         } finally {
             heap.close();
         }
@@ -140,6 +143,10 @@ class ObservabilityTest {
         final CompositeData totals = (CompositeData) n.getUserData();
         assertEquals(2L, totals.get("TotalSmallAllocations"));
         assertEquals(2 * objectBytes, totals.get("TotalSmallAllocationBytes"));
+        assertEquals(last.readyBytes(), totals.get("ReadyBytes"));
+        assertEquals(last.allocatedBytes(), totals.get("AllocatedBytes"));
+        assertTrue(last.allocatedBytes() >= 1 << 20, last::toString);
+        assertEquals(last.releasedBytes(), totals.get("ReleasedBytes"));
         assertFalse(server.isRegistered(name));
     }
 

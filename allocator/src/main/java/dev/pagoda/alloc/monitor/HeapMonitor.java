@@ -27,9 +27,10 @@ import javax.management.openmbean.SimpleType;
  * in the thread that sends (the one closing the heap), and an exception a listener throws does not reach it.
  */
 public final class HeapMonitor extends NotificationBroadcasterSupport implements HeapMXBean {
-    /** The items of {@link HeapMXBean#CLOSE_NOTIFICATION}'s user data: the cumulative counters. */
-    private static final String[] TOTAL_ITEMS = {"TotalSmallAllocations", "TotalSmallAllocationBytes"};
-    private static final CompositeType TOTALS = totalsType();
+    /** The items of {@link HeapMXBean#CLOSE_NOTIFICATION}'s user data, named as the attributes they repeat. */
+    private static final String[] FINAL_ITEMS = {"TotalSmallAllocations", "TotalSmallAllocationBytes", "ReadyBytes",
+        "AllocatedBytes", "ReleasedBytes"};
+    private static final CompositeType FINAL_FIGURES = finalFiguresType();
 
     private final MonitoredHeap heap;
     private final ObjectName objectName;
@@ -37,17 +38,19 @@ public final class HeapMonitor extends NotificationBroadcasterSupport implements
 
     private HeapMonitor(final MonitoredHeap heap, final ObjectName objectName) {
         super(new MBeanNotificationInfo(new String[] {CLOSE_NOTIFICATION}, Notification.class.getName(),
-                "sent once as the heap closes; user data: the final TotalSmallAllocations and "
-                        + "TotalSmallAllocationBytes"));
+                "sent once as the heap closes; user data: the final TotalSmallAllocations, "
+                        + "TotalSmallAllocationBytes, ReadyBytes, AllocatedBytes and ReleasedBytes"));
         this.heap = heap;
         this.objectName = objectName;
     }
 
-    private static CompositeType totalsType() {
+    private static CompositeType finalFiguresType() {
         try {
-            return new CompositeType("dev.pagoda.HeapTotals", "a heap's cumulative counters", TOTAL_ITEMS,
-                    new String[] {"small objects allocated", "bytes of those objects at their size classes"},
-                    new OpenType<?>[] {SimpleType.LONG, SimpleType.LONG});
+            return new CompositeType("dev.pagoda.HeapFinalFigures", "a heap's figures as it closes", FINAL_ITEMS,
+                    new String[] {"small objects allocated", "bytes of those objects at their size classes",
+                        "Ready bytes", "bytes of page runs handed out", "free bytes released to the OS"},
+                    new OpenType<?>[] {SimpleType.LONG, SimpleType.LONG, SimpleType.LONG, SimpleType.LONG,
+                        SimpleType.LONG});
         } catch (final OpenDataException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -91,23 +94,26 @@ public final class HeapMonitor extends NotificationBroadcasterSupport implements
     }
 
     /**
-     * Sends {@link HeapMXBean#CLOSE_NOTIFICATION} with the heap's final counters; the heap calls it as
+     * Sends {@link HeapMXBean#CLOSE_NOTIFICATION} with the heap's final figures; the heap calls it as
      * {@code close()} begins, while it still answers. Sends nothing if the heap is closed already (a second
      * {@code close()}).
      */
     public void closing() {
         final long[] totals;
+        final PageHeapStats pages;
         try {
             totals = totals(heap.sizeClasses());
+            pages = pages();
         } catch (final IllegalStateException closed) {
             return; // closed by an earlier or a racing close(), which sends the figures
         }
         final Notification n = new Notification(CLOSE_NOTIFICATION, objectName, sequence.incrementAndGet(),
                 "heap '" + heap.name() + "' is closing");
         try {
-            n.setUserData(new CompositeDataSupport(TOTALS, TOTAL_ITEMS, new Object[] {totals[0], totals[1]}));
+            n.setUserData(new CompositeDataSupport(FINAL_FIGURES, FINAL_ITEMS, new Object[] {totals[0], totals[1],
+                pages.readyBytes(), pages.allocatedBytes(), pages.releasedBytes()}));
         } catch (final OpenDataException e) {
-            throw new IllegalStateException("the totals do not fit their own type", e);
+            throw new IllegalStateException("the figures do not fit their own type", e);
         }
         sendNotification(n);
     }
