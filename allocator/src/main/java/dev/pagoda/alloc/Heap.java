@@ -349,7 +349,7 @@ public final class Heap implements AutoCloseable {
     @Override
     public void close() {
         if (monitor != null) {
-            monitor.closing(); // the final counters, read while the heap still answers; once closed it sends none
+            monitor.closing(); // the final figures to JMX listeners, read while the heap still answers; sent once
         }
         if (!engine.beginClose()) {
             return;

@@ -8,7 +8,7 @@ import dev.pagoda.os.Platform;
 
 import java.lang.management.ManagementFactory;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
 import javax.management.MBeanNotificationInfo;
@@ -34,7 +34,8 @@ public final class HeapMonitor extends NotificationBroadcasterSupport implements
 
     private final MonitoredHeap heap;
     private final ObjectName objectName;
-    private final AtomicLong sequence = new AtomicLong();
+    /** Whether {@link #closing()} has run: the close notification goes out once, even if two closes race. */
+    private final AtomicBoolean closingSeen = new AtomicBoolean();
 
     private HeapMonitor(final MonitoredHeap heap, final ObjectName objectName) {
         super(new MBeanNotificationInfo(new String[] {CLOSE_NOTIFICATION}, Notification.class.getName(),
@@ -95,19 +96,22 @@ public final class HeapMonitor extends NotificationBroadcasterSupport implements
 
     /**
      * Sends {@link HeapMXBean#CLOSE_NOTIFICATION} with the heap's final figures; the heap calls it as
-     * {@code close()} begins, while it still answers. Sends nothing if the heap is closed already (a second
-     * {@code close()}).
+     * {@code close()} begins, while it still answers. Sends nothing the second time (a second or racing
+     * {@code close()}), nor if the heap no longer answers.
      */
     public void closing() {
+        if (!closingSeen.compareAndSet(false, true)) {
+            return;
+        }
         final long[] totals;
         final PageHeapStats pages;
         try {
             totals = totals(heap.sizeClasses());
             pages = pages();
         } catch (final IllegalStateException closed) {
-            return; // closed by an earlier or a racing close(), which sends the figures
+            return; // closed already: there are no final figures to read
         }
-        final Notification n = new Notification(CLOSE_NOTIFICATION, objectName, sequence.incrementAndGet(),
+        final Notification n = new Notification(CLOSE_NOTIFICATION, objectName, 1,
                 "heap '" + heap.name() + "' is closing");
         try {
             n.setUserData(new CompositeDataSupport(FINAL_FIGURES, FINAL_ITEMS, new Object[] {totals[0], totals[1],
