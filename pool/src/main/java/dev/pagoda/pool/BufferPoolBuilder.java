@@ -141,7 +141,10 @@ public final class BufferPoolBuilder {
     /**
      * Whether resident frames are locked in memory ({@code mlock}), so the kernel never swaps them out. The kernel
      * limits what a process may lock ({@code RLIMIT_MEMLOCK}, {@code ulimit -l}, 8 MiB by default) unless it holds
-     * {@code CAP_IPC_LOCK}; a load that would pass it fails with an exception that says so. Off by default.
+     * {@code CAP_IPC_LOCK}; a load that would pass it fails with an exception that says so. Each locked frame is
+     * a mapping of its own to the kernel, so {@code vm.max_map_count} (65,530 by default) also bounds how many
+     * frames can be locked at once. Each load then costs an {@code mlock}, and each run of an eviction batch an
+     * {@code munlock}. Off by default.
      *
      * @param on true to lock resident frames
      * @return this builder

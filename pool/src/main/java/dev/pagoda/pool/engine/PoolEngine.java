@@ -825,6 +825,8 @@ public final class PoolEngine {
         try {
             closeArena();
             memory.free();
+            resident.set(0); // every frame is gone, and every lock with it
+            lockedFrames.set(0);
         } catch (final RuntimeException e) {
             failure = chain(failure, e);
         }
