@@ -7,7 +7,6 @@ import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
@@ -17,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.pagoda.pool.TestPages.first;
+import static dev.pagoda.pool.TestPages.stamp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -35,18 +36,6 @@ class FileBehaviourTest {
 
     private BufferPoolBuilder builder(final Path file) {
         return BufferPool.builder().file(file).pageSize(PAGE).maxPages(256).memoryBudget(8 * PAGE).jmx(false);
-    }
-
-    private static void stamp(final BufferPool pool, final long pid, final long value) {
-        final long off = pool.fixExclusive(pid);
-        pool.frames().set(ValueLayout.JAVA_LONG, off, value);
-        pool.frames().set(ValueLayout.JAVA_LONG, off + PAGE - 8, value);
-        pool.markDirty(pid);
-        pool.unfixExclusive(pid);
-    }
-
-    private static long first(final BufferPool pool, final long pid) {
-        return pool.readOptimistic(pid, (f, o) -> f.get(ValueLayout.JAVA_LONG, o));
     }
 
     @Test

@@ -14,6 +14,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static dev.pagoda.pool.TestPages.first;
+import static dev.pagoda.pool.TestPages.stamp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -50,16 +52,8 @@ class SimulatedFaultsTest {
     private static void fill(final BufferPool pool) {
         for (int i = 0; i < PAGES; i++) {
             final long pid = pool.allocatePage();
-            write(pool, pid, pid + 1);
+            stamp(pool, pid, pid + 1);
         }
-    }
-
-    private static void write(final BufferPool pool, final long pid, final long value) {
-        final long off = pool.fixExclusive(pid);
-        pool.frames().set(ValueLayout.JAVA_LONG, off, value);
-        pool.frames().set(ValueLayout.JAVA_LONG, off + PAGE - 8, value);
-        pool.markDirty(pid);
-        pool.unfixExclusive(pid);
     }
 
     private void assertConsistent(final BufferPool pool, final long[] expected) {
@@ -147,7 +141,7 @@ class SimulatedFaultsTest {
             }
             assertEquals(8, pool.memoryBudget() / PAGE);
             for (int pid = 0; pid < 4; pid++) {
-                write(pool, pid, pid + 1);
+                stamp(pool, pid, pid + 1);
             }
             assertEquals(4, pool.stats().lockedPages());
             assertEquals(4 * PAGE, limited.lockedBytes());
@@ -157,7 +151,7 @@ class SimulatedFaultsTest {
             assertEquals(4, pool.stats().residentPages(), "the refused frame went back");
             assertEquals(4, pool.stats().lockedPages());
             for (int pid = 0; pid < 4; pid++) {
-                assertEquals(pid + 1, pool.readOptimistic(pid, (f, o) -> f.get(ValueLayout.JAVA_LONG, o)));
+                assertEquals(pid + 1, first(pool, pid));
             }
         }
         assertEquals(0, limited.lockedBytes(), "close unlocks everything");

@@ -221,27 +221,7 @@ public final class PageFile {
      * @throws IOException if the read fails
      */
     public void read(final long pid, final ByteBuffer frame) throws IOException {
-        final long position = pid * pageSize;
-        boolean interrupted = Thread.interrupted();
-        try {
-            while (frame.hasRemaining()) {
-                final FileChannel ch = channel;
-                try {
-                    if (ch.read(frame, position + frame.position()) < 0) {
-                        while (frame.hasRemaining()) {
-                            frame.put((byte) 0);
-                        }
-                    }
-                } catch (final AsynchronousCloseException e) {
-                    interrupted |= Thread.interrupted();
-                    reopen(ch, e);
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        transfer(pid, frame, false);
     }
 
     /**
@@ -252,13 +232,28 @@ public final class PageFile {
      * @throws IOException if the write fails
      */
     public void write(final long pid, final ByteBuffer frame) throws IOException {
+        transfer(pid, frame, true);
+    }
+
+    /**
+     * Moves a whole page between the file and {@code frame} with positional calls until none of it is left, with
+     * the calling thread's interrupt status set aside (and restored after), and the channel opened again if an
+     * interrupt closed it meanwhile.
+     */
+    private void transfer(final long pid, final ByteBuffer frame, final boolean write) throws IOException {
         final long position = pid * pageSize;
         boolean interrupted = Thread.interrupted();
         try {
             while (frame.hasRemaining()) {
                 final FileChannel ch = channel;
                 try {
-                    ch.write(frame, position + frame.position());
+                    if (write) {
+                        ch.write(frame, position + frame.position());
+                    } else if (ch.read(frame, position + frame.position()) < 0) {
+                        while (frame.hasRemaining()) {
+                            frame.put((byte) 0);
+                        }
+                    }
                 } catch (final AsynchronousCloseException e) {
                     interrupted |= Thread.interrupted();
                     reopen(ch, e);

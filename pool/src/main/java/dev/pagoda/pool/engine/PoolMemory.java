@@ -182,17 +182,7 @@ public final class PoolMemory {
     }
 
     private void mapFrames(final long offset, final long bytes) {
-        if (shadow != null) {
-            shadow.map(framesReal + offset, bytes);
-        }
-        try {
-            os.map(framesOs + offset, bytes);
-        } catch (final RuntimeException e) {
-            if (shadow != null) {
-                undo(() -> shadow.fault(framesReal + offset, bytes), e);
-            }
-            throw e;
-        }
+        grant(OsMemory::map, OsMemory::fault, framesOs, framesReal, offset, bytes);
         if (noHugePages) {
             os.noHugePage(framesOs + offset, bytes);
             if (shadow != null) {
@@ -202,22 +192,11 @@ public final class PoolMemory {
     }
 
     private void mapTable(final long offset, final long bytes) {
-        if (shadow != null) {
-            shadow.map(tableReal + offset, bytes);
-            shadow.used(tableReal + offset, bytes);
-        }
+        grant(OsMemory::map, OsMemory::fault, tableOs, tableReal, offset, bytes);
         try {
-            os.map(tableOs + offset, bytes);
-            try {
-                os.used(tableOs + offset, bytes);
-            } catch (final RuntimeException e) {
-                undo(() -> os.fault(tableOs + offset, bytes), e);
-                throw e;
-            }
+            grant(OsMemory::used, OsMemory::unused, tableOs, tableReal, offset, bytes);
         } catch (final RuntimeException e) {
-            if (shadow != null) {
-                undo(() -> shadow.fault(tableReal + offset, bytes), e);
-            }
+            undo(() -> withdraw(OsMemory::fault, tableOs, tableReal, offset, bytes), e);
             throw e;
         }
     }
@@ -230,17 +209,7 @@ public final class PoolMemory {
      * @throws dev.pagoda.os.OsMemoryException if the OS refuses; the frames stay Prepared
      */
     public void used(final long offset, final long bytes) {
-        if (shadow != null) {
-            shadow.used(framesReal + offset, bytes);
-        }
-        try {
-            os.used(framesOs + offset, bytes);
-        } catch (final RuntimeException e) {
-            if (shadow != null) {
-                undo(() -> shadow.unused(framesReal + offset, bytes), e);
-            }
-            throw e;
-        }
+        grant(OsMemory::used, OsMemory::unused, framesOs, framesReal, offset, bytes);
     }
 
     /**
@@ -251,9 +220,40 @@ public final class PoolMemory {
      * @throws dev.pagoda.os.OsMemoryException if the OS refuses; the frames stay Ready
      */
     public void unused(final long offset, final long bytes) {
-        os.unused(framesOs + offset, bytes);
+        withdraw(OsMemory::unused, framesOs, framesReal, offset, bytes);
+    }
+
+    /** One transition of the OS layer over a range, for {@link #grant} and {@link #withdraw}. */
+    @FunctionalInterface
+    private interface Transition {
+        void apply(OsMemory layer, long address, long bytes);
+    }
+
+    /**
+     * A transition that grants access: the shadow's first, so the pool never touches memory the real kernel has not
+     * granted, then the simulation's; if the simulation refuses, {@code back} undoes it on the shadow.
+     */
+    private void grant(final Transition to, final Transition back, final long osBase, final long realBase,
+                       final long offset, final long bytes) {
         if (shadow != null) {
-            shadow.unused(framesReal + offset, bytes);
+            to.apply(shadow, realBase + offset, bytes);
+        }
+        try {
+            to.apply(os, osBase + offset, bytes);
+        } catch (final RuntimeException e) {
+            if (shadow != null) {
+                undo(() -> back.apply(shadow, realBase + offset, bytes), e);
+            }
+            throw e;
+        }
+    }
+
+    /** A transition that withdraws access: the simulation's first (it may refuse, changing nothing), then the shadow's. */
+    private void withdraw(final Transition to, final long osBase, final long realBase, final long offset,
+                          final long bytes) {
+        to.apply(os, osBase + offset, bytes);
+        if (shadow != null) {
+            to.apply(shadow, realBase + offset, bytes);
         }
     }
 
