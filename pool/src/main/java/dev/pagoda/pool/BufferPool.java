@@ -254,6 +254,20 @@ public final class BufferPool implements AutoCloseable {
     }
 
     /**
+     * Which pages of the frames of pages {@code [firstPid, firstPid + count)} the kernel holds in memory now, by
+     * {@code mincore(2)}.
+     *
+     * @param firstPid the first page id
+     * @param count    how many pages
+     * @return the residency, in the system's pages
+     * @throws IllegalArgumentException if the range does not lie in {@code [0, pageCount())}
+     * @throws IllegalStateException    if the pool is closed
+     */
+    public Residency residency(final long firstPid, final long count) {
+        return engine.residency(firstPid, count);
+    }
+
+    /**
      * Bytes per page.
      *
      * @return the page size

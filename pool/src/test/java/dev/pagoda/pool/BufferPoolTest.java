@@ -149,7 +149,15 @@ class BufferPoolTest {
                         "mincore: " + residentBytes + " bytes resident with a budget of " + pool.memoryBudget());
             }
             assertEquals(16 * PAGE, pool.stats().residentBytes());
-            assertEquals(16 * PAGE / Platform.current().pageSize(), pool.residency().residentPages());
+            final long perPage = PAGE / Platform.current().pageSize();
+            assertEquals(16 * perPage, pool.residency().residentPages());
+            assertEquals(200 * perPage, pool.residency().pages());
+            // The clock took pages in order of loading: the last 16 loaded are the resident ones.
+            assertEquals(16 * perPage, pool.residency(184, 16).residentPages());
+            assertEquals(0, pool.residency(0, 184).residentPages());
+            assertEquals(0, pool.residency(200, 0).pages());
+            assertThrows(IllegalArgumentException.class, () -> pool.residency(190, 11));
+            assertThrows(IllegalArgumentException.class, () -> pool.residency(-1, 1));
         }
     }
 

@@ -732,12 +732,28 @@ public final class PoolEngine {
      * @return the residency of the mapped frames, in OS pages
      */
     public Residency residency() {
+        return residency(0, pageCount);
+    }
+
+    /**
+     * The kernel's view of the frames of pages {@code [first, first + count)}.
+     *
+     * @param first the first page id
+     * @param count how many pages
+     * @return their residency, in OS pages
+     */
+    public Residency residency(final long first, final long count) {
         if (phase != OPEN) {
             throw closed();
         }
+        final long pages = pageCount;
+        if (first < 0 || count < 0 || first > pages - count) {
+            throw new IllegalArgumentException("the range must lie in [0, pageCount) = [0, " + pages + "): first="
+                    + first + ", count=" + count);
+        }
         gate.enter();
         try {
-            return memory.residency(pageCount);
+            return memory.residency(first, count);
         } finally {
             gate.exit();
         }

@@ -281,14 +281,16 @@ public final class PoolMemory {
     }
 
     /**
-     * Which pages of the first {@code pages} frames the kernel holds in memory now ({@code mincore} over the real
-     * frames).
+     * Which pages of frames {@code [first, first + count)} the kernel holds in memory now ({@code mincore} over the
+     * real frames).
      *
-     * @param pages how many frames from the first to measure
+     * @param first the first frame
+     * @param count how many frames
      * @return the residency, in OS pages; empty for none
      */
-    public Residency residency(final long pages) {
-        return pages == 0 ? new Residency(0, 0) : Platform.current().residency(framesReal, pages * pageSize);
+    public Residency residency(final long first, final long count) {
+        return count == 0 ? new Residency(0, 0)
+                : Platform.current().residency(framesReal + first * pageSize, count * pageSize);
     }
 
     /**
