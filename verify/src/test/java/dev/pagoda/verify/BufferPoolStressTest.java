@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Threads on one {@link BufferPool} of 96 pages with a budget of 24 frames, so the clock evicts all the time (until
  * the writers made 6,000 updates and each reader 2,000 reads, a second at least): writers
  * rewrite whole pages under exclusive fixes, each page carrying its update count, a payload derived from it and a
- * checksum; readers check pages under shared fixes and optimistically; a flusher flushes; a sampler measures the
+ * checksum; readers check pages under shared fixes and optimistically; two flushers flush; a sampler measures the
  * frames' residency with {@code mincore}. Every read must see a whole page (its checksum and its payload agree with
  * its count: nothing torn), no reader may see a page's count go back (an update lost by an eviction would reload an
  * older page), and when the threads stop, each page's count equals the updates made to it (nothing lost). After
@@ -164,12 +164,15 @@ class BufferPoolStressTest {
                     optimisticReads.incrementAndGet();
                 }
             }, "optimistic-reader"));
-            threads.add(new Thread(() -> {
-                while (!stop.get()) {
-                    pool.flush();
-                    sleep(20);
-                }
-            }, "flusher"));
+            for (int f = 0; f < 2; f++) { // two, so that flushes also meet on the same page
+                final int pause = 10 + 7 * f;
+                threads.add(new Thread(() -> {
+                    while (!stop.get()) {
+                        pool.flush();
+                        sleep(pause);
+                    }
+                }, "flusher-" + f));
+            }
             threads.add(new Thread(() -> {
                 while (!stop.get()) {
                     final long resident = pool.residency().residentPages() * osPage;
@@ -197,7 +200,9 @@ class BufferPoolStressTest {
                 assertEquals(updates.get(pid), wholeCount(pool.frames(), pid, off), "count of page " + pid);
                 pool.unfixShared(pid);
             }
+            pool.flush();
             end = pool.stats();
+            assertEquals(0, end.dirtyPages(), "the dirty count came back to zero exactly");
         }
         assertTrue(total(updates) >= UPDATES && optimisticReads.get() >= READS && sharedReads.get() >= READS,
                 () -> total(updates) + " updates, " + optimisticReads + " optimistic and " + sharedReads

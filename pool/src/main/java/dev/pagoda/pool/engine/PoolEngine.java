@@ -700,7 +700,11 @@ public final class PoolEngine {
         }
     }
 
-    /** Drops the write-back's shared fix, clearing the dirty bit if the page was written (no one dirtied it since). */
+    /**
+     * Drops the write-back's shared fix, clearing the dirty bit if the page was written: nobody can have dirtied it
+     * since, as that takes an exclusive fix. Two flushes may write the same page side by side; the one that clears
+     * the bit counts the page clean.
+     */
     private void endWriteBack(final long pid, final boolean written) {
         while (true) {
             final long s = table.state(pid);
@@ -708,7 +712,7 @@ public final class PoolEngine {
             final long next = PageState.with(written ? s & ~PageState.DIRTY : s,
                     st == SHARED_ONE ? UNLOCKED : st - 1);
             if (table.cas(pid, s, next)) {
-                if (written) {
+                if (written && PageState.dirty(s)) {
                     dirty.decrement();
                 }
                 return;
