@@ -47,8 +47,8 @@
  *   disturb it, nor does the clock's mark (which a reader clears, so a page in use gets its second chance).</li>
  *   <li>{@code markDirty} sets the dirty bit; only the exclusive holder may, and nobody else writes the word then.</li>
  * </ul>
- * A hit is one volatile read and one compare-and-set on the page's own word: no table, no latch shared between pages,
- * no allocation. Waiting for a held page spins briefly and then yields, as vmcache does; the pool keeps no queue of
+ * A hit is a read and a compare-and-set of the page's own word, and the increment of a striped counter: no table,
+ * no latch shared between pages, no allocation. Waiting for a held page spins briefly and then yields, as vmcache does; the pool keeps no queue of
  * waiters. Fixes are not reentrant, like the latches they are.
  *
  * <h2>A miss</h2>
