@@ -29,18 +29,36 @@ public class NativeCallException extends RuntimeException {
      * @throws NullPointerException if {@code call}, {@code errnoName} or {@code arguments} is {@code null}
      */
     public NativeCallException(final String call, final int errno, final String errnoName, final String arguments) {
-        super(message(call, errno, errnoName, arguments));
+        this(call, errno, errnoName, arguments, null);
+    }
+
+    /**
+     * Creates the exception with a message such as
+     * {@code "mlock(address=0x7f0000000000, bytes=65536) failed: ENOMEM (errno 12): the kernel refused ..."}: the
+     * failure, then advice on what to do about it.
+     *
+     * @param call      the C function that failed, for example {@code "mlock"}
+     * @param errno     the {@code errno} it left
+     * @param errnoName the name of {@code errno} on the system that produced it, for example {@code "ENOMEM"}
+     * @param arguments the call's arguments as text; may be empty
+     * @param advice    a sentence explaining the failure, or {@code null} for none
+     * @throws NullPointerException if {@code call}, {@code errnoName} or {@code arguments} is {@code null}
+     */
+    public NativeCallException(final String call, final int errno, final String errnoName, final String arguments,
+                               final String advice) {
+        super(message(call, errno, errnoName, arguments, advice));
         this.call = call;
         this.errno = errno;
         this.errnoName = errnoName;
     }
 
     private static String message(final String call, final int errno, final String errnoName,
-                                  final String arguments) {
+                                  final String arguments, final String advice) {
         Objects.requireNonNull(call, "call");
         Objects.requireNonNull(errnoName, "errnoName");
         Objects.requireNonNull(arguments, "arguments");
-        return call + '(' + arguments + ") failed: " + errnoName + " (errno " + errno + ')';
+        return call + '(' + arguments + ") failed: " + errnoName + " (errno " + errno + ')'
+                + (advice == null ? "" : ": " + advice);
     }
 
     /**

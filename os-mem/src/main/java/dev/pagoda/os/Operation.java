@@ -1,8 +1,9 @@
 package dev.pagoda.os;
 
 /**
- * The operations of {@link OsMemory}, one per function of the Go runtime's {@code mem.go}; used to name
- * the failing call in an {@link OsMemoryException} and to target injected failures in a {@link Simulation}.
+ * The operations of {@link OsMemory}, one per function of the Go runtime's {@code mem.go} and two that Go does
+ * not have ({@link #LOCK}, {@link #UNLOCK}); used to name the failing call in an {@link OsMemoryException} and to
+ * target injected failures in a {@link Simulation}.
  */
 public enum Operation {
     /** {@link OsMemory#reserve} and {@link OsMemory#reserveAligned}: Go's {@code sysReserve}. */
@@ -24,7 +25,11 @@ public enum Operation {
     /** {@link OsMemory#noHugePage}: Go's {@code sysNoHugePage}. */
     NO_HUGE_PAGE("sysNoHugePage"),
     /** {@link OsMemory#hugePageCollapse}: Go's {@code sysHugePageCollapse}. */
-    HUGE_PAGE_COLLAPSE("sysHugePageCollapse");
+    HUGE_PAGE_COLLAPSE("sysHugePageCollapse"),
+    /** {@link OsMemory#lock}: {@code mlock}; Go's runtime has no wrapper for it, so the name is the system call's. */
+    LOCK("mlock"),
+    /** {@link OsMemory#unlock}: {@code munlock}, named after the system call as {@link #LOCK} is. */
+    UNLOCK("munlock");
 
     private final String goName;
 
@@ -33,9 +38,9 @@ public enum Operation {
     }
 
     /**
-     * The name of the Go runtime function this operation ports.
+     * The name of the Go runtime function this operation ports, or of the system call for the two Go lacks.
      *
-     * @return the Go name, e.g. {@code "sysMap"}
+     * @return the Go name, e.g. {@code "sysMap"}, or {@code "mlock"} / {@code "munlock"}
      */
     public String goName() {
         return goName;

@@ -50,6 +50,8 @@ public final class OsMemory {
     private static final int M_PREPARED = 1 << MemState.PREPARED.ordinal();
     private static final int M_READY = 1 << MemState.READY.ordinal();
     private static final int M_OWNED = M_RESERVED | M_PREPARED | M_READY;
+    /** The code of a locked page in {@link #locks}. */
+    private static final int LOCKED = 1;
 
     private final Backend backend;
     private final long pageSize;
@@ -57,6 +59,9 @@ public final class OsMemory {
     private final RangeStates states = new RangeStates();
     /** Bytes per state, indexed by {@link MemState#ordinal()}; ranges in flight count in their old state. */
     private final long[] bytes = new long[MemState.values().length];
+    /** The pages {@link #lock} locked (code {@link #LOCKED}); guarded by {@link #states}, with {@link #lockedBytes}. */
+    private final RangeStates locks = new RangeStates();
+    private long lockedBytes;
 
     private OsMemory(final Backend backend) {
         this.backend = backend;
@@ -206,7 +211,7 @@ public final class OsMemory {
      * @param address the start of the range, page aligned
      * @param bytes   the size, a positive multiple of the page size
      * @throws IllegalArgumentException if the range is not page aligned, empty or overflows
-     * @throws IllegalStateException    if a page of the range is not Ready
+     * @throws IllegalStateException    if a page of the range is not Ready, or is {@linkplain #lock locked}
      * @throws OsMemoryException        if every release method failed; the range stays Ready
      */
     public void unused(final long address, final long bytes) {
@@ -222,7 +227,8 @@ public final class OsMemory {
      * @param address the start of the range, page aligned
      * @param bytes   the size, a positive multiple of the page size
      * @throws IllegalArgumentException if the range is not page aligned, empty or overflows
-     * @throws IllegalStateException    if a page of the range is neither Ready nor Prepared
+     * @throws IllegalStateException    if a page of the range is neither Ready nor Prepared, or is
+     *                                  {@linkplain #lock locked}
      * @throws OsMemoryException        if the protection change fails; every page keeps its state
      */
     public void fault(final long address, final long bytes) {
@@ -231,7 +237,8 @@ public final class OsMemory {
 
     /**
      * Returns address space to the OS: <b>Reserved, Prepared or Ready → None</b> (Go's {@code sysFree}),
-     * with {@code munmap}. The range may mix those states; it may be part of a larger reservation.
+     * with {@code munmap}. The range may mix those states; it may be part of a larger reservation. Locked pages
+     * are unlocked by it.
      *
      * @param address the start of the range, page aligned
      * @param bytes   the size, a positive multiple of the page size
@@ -299,6 +306,52 @@ public final class OsMemory {
      */
     public void hugePageCollapse(final long address, final long bytes) {
         transition(Operation.HUGE_PAGE_COLLAPSE, address, bytes, M_PREPARED | M_READY, null);
+    }
+
+    /**
+     * Locks the range's pages in physical memory ({@code mlock}); <b>no state change</b>: the pages stay Ready, and
+     * stay resident until {@link #unlock}ed or {@linkplain #free freed}. Unlike the huge-page hints this is a
+     * promise, not advice, so a refusal is reported: the kernel limits what a process may lock
+     * ({@code RLIMIT_MEMLOCK}, {@code ulimit -l}; 8 MiB by default on Linux) unless it holds {@code CAP_IPC_LOCK}.
+     * While locked, the pages refuse {@link #unused} and {@link #fault} (the kernel will not drop locked pages);
+     * {@link #free} unlocks them. Locking pages already locked changes nothing. The range is busy while the call
+     * is in flight, as for a transition.
+     *
+     * @param address the start of the range, page aligned
+     * @param bytes   the size, a positive multiple of the page size
+     * @throws IllegalArgumentException if the range is not page aligned, empty or overflows
+     * @throws IllegalStateException    if a page of the range is not Ready
+     * @throws OsMemoryException        if the kernel refuses; when it is the locked-memory limit ({@code EPERM},
+     *                                  {@code ENOMEM}, {@code EAGAIN}), the message names {@code RLIMIT_MEMLOCK}
+     *                                  and {@code ulimit -l} and gives the limit in force. Nothing is locked then.
+     */
+    public void lock(final long address, final long bytes) {
+        transition(Operation.LOCK, address, bytes, M_READY, MemState.READY);
+    }
+
+    /**
+     * Unlocks the range's pages ({@code munlock}); <b>no state change</b>: they stay Ready, and the kernel may page
+     * them out again. Pages that are not locked are left as they are.
+     *
+     * @param address the start of the range, page aligned
+     * @param bytes   the size, a positive multiple of the page size
+     * @throws IllegalArgumentException if the range is not page aligned, empty or overflows
+     * @throws IllegalStateException    if a page of the range is not Ready
+     * @throws OsMemoryException        if the system call fails; the pages keep their locks
+     */
+    public void unlock(final long address, final long bytes) {
+        transition(Operation.UNLOCK, address, bytes, M_READY, MemState.READY);
+    }
+
+    /**
+     * Bytes this instance holds {@linkplain #lock locked} now.
+     *
+     * @return the locked bytes, a part of the Ready bytes
+     */
+    public long lockedBytes() {
+        synchronized (states) {
+            return lockedBytes;
+        }
     }
 
     /**
@@ -431,6 +484,12 @@ public final class OsMemory {
                 throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): "
                         + describe(bad) + " but the transition needs " + maskNames(fromMask));
             }
+            if ((op == Operation.UNUSED || op == Operation.FAULT) && locks.bytesWith(address, end, LOCKED) != 0) {
+                final RangeStates.Run locked = locks.firstOutside(address, end, 1 << RangeStates.ABSENT);
+                throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): ["
+                        + hex(locked.start()) + ", " + hex(locked.end()) + ") is locked, and the kernel does not "
+                        + "drop locked pages; unlock it first");
+            }
             before = states.snapshot(address, end);
             for (final RangeStates.Run r : before) {
                 states.assign(r.start(), r.end(), RangeStates.BUSY | r.code());
@@ -450,6 +509,11 @@ public final class OsMemory {
                     }
                     bytes[to.ordinal()] += to == MemState.NONE ? 0 : length;
                     states.assign(address, end, to.ordinal());
+                    if (op == Operation.LOCK || op == Operation.UNLOCK || op == Operation.FREE) {
+                        lockedBytes -= locks.bytesWith(address, end, LOCKED);
+                        locks.assign(address, end, op == Operation.LOCK ? LOCKED : RangeStates.ABSENT);
+                        lockedBytes += op == Operation.LOCK ? length : 0;
+                    }
                 }
             }
         }
@@ -506,12 +570,19 @@ public final class OsMemory {
             case UNUSED -> backend.unused(address, length);
             case FAULT -> backend.fault(address, length);
             case FREE -> backend.free(address, length);
+            case LOCK -> backend.lock(address, length);
+            case UNLOCK -> backend.unlock(address, length);
             case HUGE_PAGE, NO_HUGE_PAGE, HUGE_PAGE_COLLAPSE, RESERVE, ALLOC ->
                     throw new IllegalArgumentException(op + " is not a range transition");
         };
     }
 
     private OsMemoryException failure(final Operation op, final long address, final long length, final int errno) {
+        if (op == Operation.LOCK) {
+            // ENOMEM from mlock is the locked-memory limit (or an unmapped page), not a shortage of memory.
+            return new OsMemoryException(op, address, length, errno, backend.errnoName(errno), backend.name(),
+                    backend.lockRefusal(errno));
+        }
         if (errno == Errno.ENOMEM) {
             return new OsOutOfMemoryException(op, address, length, backend.name());
         }

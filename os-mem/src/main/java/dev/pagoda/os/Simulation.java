@@ -12,9 +12,10 @@ import java.util.Objects;
  *
  * <p>Addresses it hands out are plausible, page-aligned and never reused, but <b>no memory backs them</b>:
  * they must never be dereferenced. The model tracks what a kernel would: which pages are mapped and with
- * which protection ({@link #protectionOf}), how much address space is reserved and how much memory is
- * committed (read/write mapped), and refuses with {@code ENOMEM} beyond the
- * {@linkplain Builder#addressSpaceLimit address-space} or {@linkplain Builder#commitLimit commit} limit.
+ * which protection ({@link #protectionOf}), how much address space is reserved, how much memory is
+ * committed (read/write mapped) and how much is locked, and refuses with {@code ENOMEM} beyond the
+ * {@linkplain Builder#addressSpaceLimit address-space}, {@linkplain Builder#commitLimit commit} or
+ * {@linkplain Builder#lockLimit locked-memory} limit, as Linux does for a process without {@code CAP_IPC_LOCK}.
  *
  * <p>Failures are injected per {@link Operation}: {@link #failNth(Operation, long, int)} makes the
  * {@code n}-th next call of that operation fail with the given {@code errno}, leaving the state unchanged,
@@ -50,12 +51,12 @@ public final class Simulation {
 
     private Simulation(final Builder b) {
         this.kernel = new SimulatedKernel(b.pageSize, b.hugePageSize, b.needZeroAfterUnused, b.addressSpaceLimit,
-                b.commitLimit, b.baseAddress);
+                b.commitLimit, b.lockLimit, b.baseAddress);
     }
 
     /**
      * A builder with the defaults: 4 KiB pages, 2 MiB huge pages, released memory reads back as zero
-     * (as with {@code MADV_DONTNEED}), 64 TiB of address space, no commit limit.
+     * (as with {@code MADV_DONTNEED}), 64 TiB of address space, no commit limit, no locked-memory limit.
      *
      * @return a new builder
      */
@@ -146,6 +147,15 @@ public final class Simulation {
         return kernel.committedBytes();
     }
 
+    /**
+     * Bytes currently locked with {@link OsMemory#lock}.
+     *
+     * @return the locked bytes
+     */
+    public long lockedBytes() {
+        return kernel.lockedBytes();
+    }
+
     /** The {@link Backend} through which an {@code OsMemory} drives this simulation. */
     Backend backend() {
         return kernel.backend();
@@ -158,6 +168,7 @@ public final class Simulation {
         private boolean needZeroAfterUnused;
         private long addressSpaceLimit = 1L << 46;
         private long commitLimit = Long.MAX_VALUE;
+        private long lockLimit = Long.MAX_VALUE;
         private long baseAddress = 1L << 40;
 
         private Builder() {
@@ -235,6 +246,23 @@ public final class Simulation {
                 throw new IllegalArgumentException("commitLimit must not be negative: commitLimit=" + bytes);
             }
             this.commitLimit = bytes;
+            return this;
+        }
+
+        /**
+         * The most memory that may be locked at once, the simulated {@code RLIMIT_MEMLOCK}; beyond it
+         * {@link OsMemory#lock} fails with {@code ENOMEM}, as on Linux for a process without {@code CAP_IPC_LOCK}.
+         * Unlimited by default.
+         *
+         * @param bytes a non-negative number of bytes
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         */
+        public Builder lockLimit(final long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("lockLimit must not be negative: lockLimit=" + bytes);
+            }
+            this.lockLimit = bytes;
             return this;
         }
 

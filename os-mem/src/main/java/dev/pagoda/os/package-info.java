@@ -27,6 +27,16 @@
  *   None ──alloc──▶ Ready            Reserved | Prepared | Ready ──free──▶ None
  * </pre>
  *
+ * <h2>Locking pages</h2>
+ * Two operations Go does not have keep Ready pages in physical memory: {@link dev.pagoda.os.OsMemory#lock lock}
+ * ({@code mlock}) and {@link dev.pagoda.os.OsMemory#unlock unlock} ({@code munlock}), for a buffer pool that must
+ * never wait on swap. They change no state, but unlike the huge-page hints they are promises, so a refusal is
+ * reported: the kernel lets a process lock at most {@code RLIMIT_MEMLOCK} bytes ({@code ulimit -l}, 8 MiB by
+ * default) unless it holds {@code CAP_IPC_LOCK}, and the exception for that refusal says so, with the limit in
+ * force. The layer remembers which pages are locked: the kernel will not drop a locked page, so
+ * {@link dev.pagoda.os.OsMemory#unused unused} and {@link dev.pagoda.os.OsMemory#fault fault} refuse them
+ * (unlock first), and {@link dev.pagoda.os.OsMemory#free free} unlocks them.
+ *
  * <h2>Why this layer keeps a map of states</h2>
  * Go's wrappers keep only byte counters and trust their callers. A library cannot: a caller that
  * passes a wrong address to {@code map} would have {@code mmap(MAP_FIXED)} silently replace whatever

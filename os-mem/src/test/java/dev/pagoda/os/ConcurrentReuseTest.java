@@ -60,6 +60,21 @@ class ConcurrentReuseTest {
         }
 
         @Override
+        public int mlock(final long address, final long length) {
+            return inner.mlock(address, length);
+        }
+
+        @Override
+        public int munlock(final long address, final long length) {
+            return inner.munlock(address, length);
+        }
+
+        @Override
+        public long softLimit(final int resource) {
+            return inner.softLimit(resource);
+        }
+
+        @Override
         public int nameAnonymous(final long address, final long length, final String name) {
             return inner.nameAnonymous(address, length, name);
         }

@@ -237,6 +237,7 @@ class SimulatedOsMemoryTest {
         assertMessage(() -> kernel.failNth(Operation.MAP, 1, -12), "errno=-12");
         assertMessage(() -> kernel.failNth(Operation.MAP, 1, 4096),
                 "errno must be between 1 and 4095 (Linux's MAX_ERRNO): errno=4096");
+        assertMessage(() -> Simulation.builder().lockLimit(-1), "lockLimit must not be negative: lockLimit=-1");
         assertMessage(() -> Simulation.builder().pageSize(4L << 20).build(),
                 "hugePageSize must be 0 or at least pageSize 4194304: hugePageSize=2097152");
         assertEquals(4L << 20, OsMemory.simulated(Simulation.builder().pageSize(4L << 20).hugePageSize(0).build())
@@ -269,6 +270,66 @@ class SimulatedOsMemoryTest {
         os.used(p, PAGE);
     }
 
+    @Test
+    void shouldLockReadyPagesCountThemOnceAndRefuseToDropThemUntilUnlocked() {
+        final long p = os.reserve(8 * PAGE);
+        os.map(p, 8 * PAGE);
+        os.used(p, 4 * PAGE);
+        os.lock(p, 2 * PAGE);
+        os.lock(p, 3 * PAGE); // overlapping a locked page counts it once
+        assertEquals(3 * PAGE, os.lockedBytes());
+        assertEquals(3 * PAGE, kernel.lockedBytes());
+        final OsMemoryStats before = os.stats();
+
+        final IllegalStateException unused = assertThrows(IllegalStateException.class, () -> os.unused(p, 4 * PAGE));
+        assertTrue(unused.getMessage().contains("is locked"), unused.getMessage());
+        assertThrows(IllegalStateException.class, () -> os.fault(p + 2 * PAGE, PAGE));
+        assertThrows(IllegalStateException.class, () -> os.lock(p + 4 * PAGE, PAGE), "Prepared pages cannot be locked");
+        assertEquals(before, os.stats());
+        assertEquals(0, kernel.calls(Operation.UNUSED) + kernel.calls(Operation.FAULT),
+                "refused before any system call");
+
+        os.unlock(p + PAGE, PAGE);
+        assertEquals(2 * PAGE, os.lockedBytes());
+        os.unlock(p, 4 * PAGE);
+        assertEquals(0, os.lockedBytes());
+        assertEquals(0, kernel.lockedBytes());
+        os.unused(p, 4 * PAGE);
+        assertEquals(new OsMemoryStats(0, 8 * PAGE, 0), os.stats());
+    }
+
+    @Test
+    void shouldUnlockWhatItFrees() {
+        final long p = os.reserve(4 * PAGE);
+        os.map(p, 4 * PAGE);
+        os.used(p, 4 * PAGE);
+        os.lock(p, 4 * PAGE);
+        os.free(p, 4 * PAGE);
+        assertEquals(0, os.lockedBytes());
+        assertEquals(0, kernel.lockedBytes());
+    }
+
+    @Test
+    void shouldRefuseToLockBeyondTheLockLimitNamingRlimitMemlock() {
+        final Simulation limited = Simulation.builder().lockLimit(2 * PAGE).build();
+        final OsMemory small = OsMemory.simulated(limited);
+        final long p = small.reserve(4 * PAGE);
+        small.map(p, 4 * PAGE);
+        small.used(p, 4 * PAGE);
+        small.lock(p, 2 * PAGE);
+        final OsMemoryException e = assertThrows(OsMemoryException.class, () -> small.lock(p + 2 * PAGE, PAGE));
+        assertEquals(Operation.LOCK, e.operation());
+        assertEquals("ENOMEM", e.errnoName());
+        assertFalse(e.isOutOfMemory(), "the lock limit is not a shortage of memory");
+        assertTrue(e.getMessage().startsWith("mlock(address=0x"), e.getMessage());
+        assertTrue(e.getMessage().contains("RLIMIT_MEMLOCK") && e.getMessage().contains("ulimit -l")
+                && e.getMessage().contains("now 8192 bytes"), e.getMessage());
+        assertEquals(2 * PAGE, small.lockedBytes(), "a refused lock locks nothing");
+        small.unlock(p, PAGE);
+        small.lock(p + 2 * PAGE, PAGE); // room again
+        assertEquals(2 * PAGE, limited.lockedBytes());
+    }
+
     private void apply(final Operation op, final long p) {
         final BiConsumer<Long, Long> call = switch (op) {
             case RESERVE -> (a, n) -> os.reserve(n);
@@ -283,6 +344,8 @@ class SimulatedOsMemoryTest {
                 }
             };
             case FREE -> os::free;
+            case LOCK -> os::lock;
+            case UNLOCK -> os::unlock;
             case HUGE_PAGE, NO_HUGE_PAGE, HUGE_PAGE_COLLAPSE -> (a, n) -> {
                 if (op == Operation.HUGE_PAGE) {
                     os.hugePage(a, n);
@@ -297,6 +360,7 @@ class SimulatedOsMemoryTest {
             case MAP -> call.accept(p, PAGE);
             case FREE -> call.accept(p, 8 * PAGE);
             case USED, HUGE_PAGE, NO_HUGE_PAGE, HUGE_PAGE_COLLAPSE -> call.accept(p + 4 * PAGE, 4 * PAGE);
+            case LOCK, UNLOCK -> call.accept(p + 6 * PAGE, 2 * PAGE);
             case UNUSED, FAULT -> call.accept(p + 4 * PAGE, 2 * PAGE);
             default -> call.accept(0L, PAGE);
         }

@@ -30,7 +30,7 @@ class PortAgreementProperties {
     private static final int PAGES = 24;
     private static final List<Operation> RANGE_OPS = List.of(Operation.MAP, Operation.USED, Operation.UNUSED,
             Operation.FAULT, Operation.FREE, Operation.HUGE_PAGE, Operation.NO_HUGE_PAGE,
-            Operation.HUGE_PAGE_COLLAPSE);
+            Operation.HUGE_PAGE_COLLAPSE, Operation.LOCK, Operation.UNLOCK);
 
     /** One operation on {@code [first, first + count)} pages of the window. */
     record Step(Operation op, int first, int count) {
@@ -86,6 +86,8 @@ class PortAgreementProperties {
                 case HUGE_PAGE -> os.hugePage(a, n);
                 case NO_HUGE_PAGE -> os.noHugePage(a, n);
                 case HUGE_PAGE_COLLAPSE -> os.hugePageCollapse(a, n);
+                case LOCK -> os.lock(a, n);
+                case UNLOCK -> os.unlock(a, n);
                 default -> throw new AssertionError(s);
             }
             return "ok";
@@ -97,6 +99,8 @@ class PortAgreementProperties {
     private static void assertAgree(final Simulation kernel, final OsMemory sim, final long simBase,
                                     final OsMemory sys, final long sysBase, final long page, final Step after) {
         assertEquals(sim.stats(), sys.stats(), () -> "stats after " + after);
+        assertEquals(sim.lockedBytes(), sys.lockedBytes(), () -> "locked bytes after " + after);
+        assertEquals(sim.lockedBytes(), kernel.lockedBytes(), () -> "simulated kernel's locked bytes after " + after);
         final ProcMaps maps = ProcMaps.read();
         for (int i = 0; i < PAGES; i++) {
             final MemState state = sim.stateOf(simBase + i * page);

@@ -133,6 +133,49 @@ public interface Backend {
     long alloc(long bytes);
 
     /**
+     * Locks the range's pages in memory ({@code mlock}); no state change. Unlike the huge-page hints its errors
+     * are reported.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     * @return 0, or {@code -errno}
+     */
+    int lock(long address, long bytes);
+
+    /**
+     * Unlocks the range's pages ({@code munlock}); no state change.
+     *
+     * @param address the start of the range
+     * @param bytes   the size of the range
+     * @return 0, or {@code -errno}
+     */
+    int unlock(long address, long bytes);
+
+    /**
+     * Explains a refused {@link #lock}: when {@code errno} is how this OS says "over the locked-memory limit",
+     * a sentence naming {@code RLIMIT_MEMLOCK}, {@code ulimit -l} and the limit now in force.
+     *
+     * @param errno the error number {@code lock} returned
+     * @return the advice, or null if {@code errno} is not a refusal by the limit
+     */
+    String lockRefusal(int errno);
+
+    /**
+     * The advice of {@link #lockRefusal} for a soft limit read with {@code getrlimit}.
+     *
+     * @param softLimit the soft {@code RLIMIT_MEMLOCK} in bytes, {@link Long#MAX_VALUE} for unlimited, or
+     *                  {@code -errno} if it could not be read
+     * @return one sentence
+     */
+    static String memlockAdvice(final long softLimit) {
+        final String now = softLimit < 0 ? "unknown here"
+                : softLimit == Long.MAX_VALUE ? "unlimited" : softLimit + " bytes";
+        return "the kernel refused to lock the pages: the locked memory of a process is limited by RLIMIT_MEMLOCK ("
+                + "ulimit -l; now " + now + "); raise it (ulimit -l, limits.conf, systemd's LimitMEMLOCK=) or "
+                + "run with CAP_IPC_LOCK";
+    }
+
+    /**
      * Hint: back the range with huge pages. Kernel errors are ignored, as in Go: a hint never fails.
      *
      * @param address the start of the range

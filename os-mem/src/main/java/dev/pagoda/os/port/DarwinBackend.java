@@ -17,6 +17,8 @@ import dev.pagoda.os.libc.Errno;
  *   <li>fault: {@code mmap(v, n, PROT_NONE, MAP_ANON|MAP_PRIVATE|MAP_FIXED)} (the Linux change to
  *       {@code mprotect} was Linux-only);</li>
  *   <li>free: {@code munmap}; alloc: {@code mmap(NULL, n, PROT_READ|PROT_WRITE, MAP_ANON|MAP_PRIVATE)};</li>
+ *   <li>lock: {@code mlock}; unlock: {@code munlock}; a lock refused with {@code EAGAIN} (over the limit),
+ *       {@code ENOMEM} or {@code EPERM} is explained with {@code RLIMIT_MEMLOCK}, which is 6 here, not Linux's 8;</li>
  *   <li>huge-page hints: nothing (Darwin has no transparent huge pages).</li>
  * </ul>
  * As in Go, the result of {@code madvise} is not acted on: the advices only tune accounting.
@@ -30,6 +32,7 @@ public final class DarwinBackend implements Backend {
     static final int MAP_ANON = 0x1000;
     static final int MADV_FREE_REUSABLE = 7;
     static final int MADV_FREE_REUSE = 8;
+    static final int RLIMIT_MEMLOCK = 6;
 
     private final Syscalls sys;
     private final long pageSize;
@@ -107,6 +110,24 @@ public final class DarwinBackend implements Backend {
     @Override
     public long alloc(final long bytes) {
         return sys.mmap(0L, bytes, PROT_READ | PROT_WRITE, MAP_ANON | MAP_PRIVATE);
+    }
+
+    @Override
+    public int lock(final long address, final long bytes) {
+        return sys.mlock(address, bytes);
+    }
+
+    @Override
+    public int unlock(final long address, final long bytes) {
+        return sys.munlock(address, bytes);
+    }
+
+    @Override
+    public String lockRefusal(final int errno) {
+        if (errno == Errno.DARWIN_EAGAIN || errno == Errno.ENOMEM || errno == Errno.EPERM) {
+            return Backend.memlockAdvice(sys.softLimit(RLIMIT_MEMLOCK));
+        }
+        return null;
     }
 
     @Override

@@ -18,6 +18,8 @@ import dev.pagoda.os.libc.Errno;
  *   <li>fault: {@code mprotect(PROT_NONE)} then {@code MADV_DONTNEED} (Go since 1.23: a shorter hold of the
  *       mm lock than a {@code MAP_FIXED} remap);</li>
  *   <li>free: {@code munmap}; alloc: {@code mmap(NULL, n, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)};</li>
+ *   <li>lock: {@code mlock}; unlock: {@code munlock}; a lock refused with {@code EPERM}, {@code ENOMEM} or
+ *       {@code EAGAIN} is explained with {@code RLIMIT_MEMLOCK} ({@code getrlimit});</li>
  *   <li>hugePage: {@code MADV_HUGEPAGE} over the range rounded inward to huge-page bounds; noHugePage:
  *       {@code MADV_NOHUGEPAGE}; hugePageCollapse: {@code MADV_COLLAPSE} (Linux 6.1+), best effort.</li>
  * </ul>
@@ -38,6 +40,7 @@ public final class LinuxBackend implements Backend {
     static final int MADV_NOHUGEPAGE = 15;
     static final int MADV_COLLAPSE = 25;
     static final int EINVAL = 22;
+    static final int RLIMIT_MEMLOCK = 8;
 
     /** {@link #adviseUnused} value once neither advice works: remap instead. */
     private static final int ADVICE_UNSUPPORTED = 0;
@@ -172,6 +175,26 @@ public final class LinuxBackend implements Backend {
             name(p, bytes, "alloc");
         }
         return p;
+    }
+
+    @Override
+    public int lock(final long address, final long bytes) {
+        return sys.mlock(address, bytes);
+    }
+
+    @Override
+    public int unlock(final long address, final long bytes) {
+        return sys.munlock(address, bytes);
+    }
+
+    @Override
+    public String lockRefusal(final int errno) {
+        // mlock(2): ENOMEM over the limit without CAP_IPC_LOCK, EPERM when the limit is 0, EAGAIN when some pages
+        // could not be locked.
+        if (errno == Errno.ENOMEM || errno == Errno.EPERM || errno == Errno.EAGAIN) {
+            return Backend.memlockAdvice(sys.softLimit(RLIMIT_MEMLOCK));
+        }
+        return null;
     }
 
     @Override

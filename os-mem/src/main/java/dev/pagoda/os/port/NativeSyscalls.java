@@ -39,6 +39,13 @@ public final class NativeSyscalls implements Syscalls {
             FunctionDescriptor.of(C_INT, C_LONG, C_LONG, C_INT));
     private static final MethodHandle MPROTECT = Libc.downcallWithErrno("mprotect",
             FunctionDescriptor.of(C_INT, C_LONG, C_LONG, C_INT));
+    private static final MethodHandle MLOCK = Libc.downcallWithErrno("mlock",
+            FunctionDescriptor.of(C_INT, C_LONG, C_LONG));
+    private static final MethodHandle MUNLOCK = Libc.downcallWithErrno("munlock",
+            FunctionDescriptor.of(C_INT, C_LONG, C_LONG));
+    /** {@code int getrlimit(int resource, struct rlimit *rlim)}; the struct is two {@code rlim_t}, cur then max. */
+    private static final MethodHandle GETRLIMIT = Libc.downcallWithErrno("getrlimit",
+            FunctionDescriptor.of(C_INT, C_INT, ValueLayout.ADDRESS));
     /** {@code int prctl(int option, ...)}: variadic after the first argument. */
     private static final MethodHandle PRCTL = Libc.has("prctl")
             ? Libc.downcallWithErrno("prctl",
@@ -86,6 +93,40 @@ public final class NativeSyscalls implements Syscalls {
             return result((int) MPROTECT.invokeExact(Libc.captureBuffer(), address, length, prot));
         } catch (final Throwable t) {
             throw Libc.unchecked("mprotect", t);
+        }
+    }
+
+    @Override
+    public int mlock(final long address, final long length) {
+        try {
+            return result((int) MLOCK.invokeExact(Libc.captureBuffer(), address, length));
+        } catch (final Throwable t) {
+            throw Libc.unchecked("mlock", t);
+        }
+    }
+
+    @Override
+    public int munlock(final long address, final long length) {
+        try {
+            return result((int) MUNLOCK.invokeExact(Libc.captureBuffer(), address, length));
+        } catch (final Throwable t) {
+            throw Libc.unchecked("munlock", t);
+        }
+    }
+
+    @Override
+    public long softLimit(final int resource) {
+        try (Arena arena = Arena.ofConfined()) {
+            final MemorySegment limits = arena.allocate(C_LONG, 2);
+            final int rc = (int) GETRLIMIT.invokeExact(Libc.captureBuffer(), resource, limits);
+            if (rc == -1) {
+                return -Libc.errno();
+            }
+            final long soft = limits.getAtIndex(C_LONG, 0);
+            // Linux's RLIM_INFINITY is ~0 (-1 as a long); Darwin's is 2^63 - 1 already.
+            return soft < 0 ? Long.MAX_VALUE : soft;
+        } catch (final Throwable t) {
+            throw Libc.unchecked("getrlimit", t);
         }
     }
 

@@ -11,8 +11,12 @@ import java.util.Map;
 
 /**
  * The pure-Java kernel behind {@link dev.pagoda.os.Simulation}: fake address space, per-page protections,
- * an address-space and a commit limit, and a plan of injected failures, with the simulated port
+ * an address-space, a commit and a locked-memory limit, and a plan of injected failures, with the simulated port
  * ({@link #backend()}) that drives it.
+ *
+ * <p>Locked pages follow Linux: {@code mlock} beyond the locked-memory limit fails with {@code ENOMEM} and locks
+ * nothing; {@code madvise(MADV_DONTNEED)} over a locked page fails with {@code EINVAL}; a new mapping over a
+ * range ({@code map}, {@code fault}) or its unmapping ({@code free}) unlocks it.
  *
  * <p>Addresses it hands out are plausible, page-aligned and never reused, but no memory backs them. A planned
  * failure fires on the {@code n}-th next call of its {@link Operation} and leaves the model unchanged, as a
@@ -27,20 +31,26 @@ public final class SimulatedKernel {
     public static final int PROT_NONE = 1;
     /** {@link #protectionAt} of a page mapped read/write, and committed. */
     public static final int READ_WRITE = 2;
+    /** The code of a locked page in the map of locks. */
+    private static final int LOCKED = 1;
 
     private final long pageSize;
     private final long hugePageSize;
     private final boolean needZeroAfterUnused;
     private final long addressSpaceLimit;
     private final long commitLimit;
+    private final long lockLimit;
 
     private final RangeStates kernel = new RangeStates();
+    /** Locked pages: code {@link #LOCKED}, everything else absent. */
+    private final RangeStates locks = new RangeStates();
     private final Map<Operation, Long> calls = new EnumMap<>(Operation.class);
     private final List<long[]> plan = new ArrayList<>();
     private final List<Operation> planOps = new ArrayList<>();
     private long nextAddress;
     private long reservedBytes;
     private long committedBytes;
+    private long lockedBytes;
 
     /**
      * A kernel with nothing mapped.
@@ -50,15 +60,18 @@ public final class SimulatedKernel {
      * @param needZeroAfterUnused whether released memory may read back with old contents
      * @param addressSpaceLimit   the most bytes that may be mapped at once
      * @param commitLimit         the most bytes that may be mapped read/write at once
+     * @param lockLimit           the most bytes that may be locked at once ({@code RLIMIT_MEMLOCK})
      * @param baseAddress         the first address handed out
      */
     public SimulatedKernel(final long pageSize, final long hugePageSize, final boolean needZeroAfterUnused,
-                           final long addressSpaceLimit, final long commitLimit, final long baseAddress) {
+                           final long addressSpaceLimit, final long commitLimit, final long lockLimit,
+                           final long baseAddress) {
         this.pageSize = pageSize;
         this.hugePageSize = hugePageSize;
         this.needZeroAfterUnused = needZeroAfterUnused;
         this.addressSpaceLimit = addressSpaceLimit;
         this.commitLimit = commitLimit;
+        this.lockLimit = lockLimit;
         this.nextAddress = baseAddress;
     }
 
@@ -129,6 +142,15 @@ public final class SimulatedKernel {
     }
 
     /**
+     * Bytes currently locked with {@code mlock}.
+     *
+     * @return the locked bytes
+     */
+    public synchronized long lockedBytes() {
+        return lockedBytes;
+    }
+
+    /**
      * The simulated {@code sys*OS} functions over this kernel; every port made here shares its state.
      *
      * @return a new port
@@ -166,6 +188,7 @@ public final class SimulatedKernel {
 
     private void setProtection(final long start, final long bytes, final int code) {
         final long end = start + bytes;
+        setLocked(start, end, false);
         final long mappedBefore = bytes - kernel.bytesWith(start, end, RangeStates.ABSENT);
         committedBytes -= kernel.bytesWith(start, end, READ_WRITE);
         reservedBytes -= mappedBefore;
@@ -176,6 +199,12 @@ public final class SimulatedKernel {
         if (code == READ_WRITE) {
             committedBytes += bytes;
         }
+    }
+
+    private void setLocked(final long start, final long end, final boolean locked) {
+        lockedBytes -= locks.bytesWith(start, end, LOCKED);
+        locks.assign(start, end, locked ? LOCKED : RangeStates.ABSENT);
+        lockedBytes += locked ? end - start : 0;
     }
 
     /** The simulated {@code sys*OS} functions. */
@@ -249,7 +278,52 @@ public final class SimulatedKernel {
 
         @Override
         public int unused(final long address, final long bytes) {
-            return simple(Operation.UNUSED);
+            synchronized (SimulatedKernel.this) {
+                final int errno = injected(Operation.UNUSED);
+                if (errno != 0) {
+                    return -errno;
+                }
+                // Linux refuses MADV_DONTNEED over locked pages.
+                return locks.bytesWith(address, address + bytes, LOCKED) != 0 ? -Errno.EINVAL : 0;
+            }
+        }
+
+        @Override
+        public int lock(final long address, final long bytes) {
+            synchronized (SimulatedKernel.this) {
+                final int errno = injected(Operation.LOCK);
+                if (errno != 0) {
+                    return -errno;
+                }
+                final long end = address + bytes;
+                if (kernel.bytesWith(address, end, READ_WRITE) != bytes) {
+                    return -Errno.ENOMEM; // mlock of memory that is not mapped
+                }
+                final long extra = bytes - locks.bytesWith(address, end, LOCKED);
+                if (extra > lockLimit - lockedBytes) {
+                    return -Errno.ENOMEM; // over RLIMIT_MEMLOCK, as for a process without CAP_IPC_LOCK
+                }
+                setLocked(address, end, true);
+                return 0;
+            }
+        }
+
+        @Override
+        public int unlock(final long address, final long bytes) {
+            synchronized (SimulatedKernel.this) {
+                final int errno = injected(Operation.UNLOCK);
+                if (errno != 0) {
+                    return -errno;
+                }
+                setLocked(address, address + bytes, false);
+                return 0;
+            }
+        }
+
+        @Override
+        public String lockRefusal(final int errno) {
+            return errno == Errno.ENOMEM || errno == Errno.EPERM || errno == Errno.EAGAIN
+                    ? Backend.memlockAdvice(lockLimit) : null;
         }
 
         @Override

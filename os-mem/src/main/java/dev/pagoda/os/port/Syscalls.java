@@ -47,6 +47,33 @@ public interface Syscalls {
     int mprotect(long address, long length, int prot);
 
     /**
+     * {@code mlock(address, length)}: keeps the range's pages resident (and faults them in).
+     *
+     * @param address the start of the range
+     * @param length  the length in bytes
+     * @return 0 or {@code -errno}
+     */
+    int mlock(long address, long length);
+
+    /**
+     * {@code munlock(address, length)}: lets the kernel page the range out again.
+     *
+     * @param address the start of the range
+     * @param length  the length in bytes
+     * @return 0 or {@code -errno}
+     */
+    int munlock(long address, long length);
+
+    /**
+     * The soft limit of {@code getrlimit(resource)}, for messages that explain a refusal.
+     *
+     * @param resource the {@code RLIMIT_*} number of the running OS
+     * @return the soft limit in the resource's unit, {@link Long#MAX_VALUE} for {@code RLIM_INFINITY}, or
+     *         {@code -errno}
+     */
+    long softLimit(int resource);
+
+    /**
      * Linux {@code prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, address, length, name)}. Other OSes answer
      * {@code -ENOSYS}.
      *

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The exact system calls and flags of the Darwin port, asserted on any OS against a recording fake kernel. */
@@ -46,6 +47,26 @@ class DarwinPortTest {
                 "mmap(0x0, %d, 0x3, 0x1002)".formatted(n)), sys.take());
         assertEquals(new OsMemoryStats(0, 0, n), os.stats());
         assertEquals(MemState.READY, os.stateOf(q));
+    }
+
+    @Test
+    void shouldLockWithMlockAndExplainRefusalsWithDarwinsRlimitMemlock() {
+        final long p = os.reserve(PAGE);
+        os.map(p, PAGE);
+        os.used(p, PAGE);
+        sys.take();
+        os.lock(p, PAGE);
+        os.unlock(p, PAGE);
+        sys.answerSoftLimit(1L << 20);
+        sys.failNext("mlock", 35); // Darwin's EAGAIN: over the limit
+        final OsMemoryException e = assertThrows(OsMemoryException.class, () -> os.lock(p, PAGE));
+        assertEquals("EAGAIN", e.errnoName());
+        assertTrue(e.getMessage().contains("RLIMIT_MEMLOCK (ulimit -l; now 1048576 bytes)"), e.getMessage());
+        assertEquals(List.of(
+                "mlock(0x%x, %d)".formatted(p, PAGE),
+                "munlock(0x%x, %d)".formatted(p, PAGE),
+                "mlock(0x%x, %d)".formatted(p, PAGE),
+                "getrlimit(6)"), sys.take()); // RLIMIT_MEMLOCK is 6 on Darwin, 8 on Linux
     }
 
     @Test

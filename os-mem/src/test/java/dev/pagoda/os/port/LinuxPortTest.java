@@ -231,6 +231,59 @@ class LinuxPortTest {
         assertEquals(new OsMemoryStats(0, 0, 0), os.stats());
     }
 
+    @Test
+    void shouldLockAndUnlockWithMlockAndMunlock() {
+        final OsMemory os = linux(SystemOptions.defaults());
+        final long p = ready(os, PAGE * 4);
+        os.lock(p, PAGE * 2);
+        os.unlock(p, PAGE * 2);
+        assertEquals(List.of("mlock(0x%x, %d)".formatted(p, PAGE * 2), "munlock(0x%x, %d)".formatted(p, PAGE * 2)),
+                sys.take());
+        assertEquals(0, os.lockedBytes());
+        assertEquals(new OsMemoryStats(0, 0, PAGE * 4), os.stats());
+    }
+
+    @Test
+    void shouldExplainALockRefusedByTheLimitWithRlimitMemlockRead() {
+        final OsMemory os = linux(SystemOptions.defaults());
+        final long p = ready(os, PAGE * 4);
+        for (final int errno : new int[] {12, 1, 11}) { // ENOMEM, EPERM, EAGAIN
+            sys.answerSoftLimit(65536);
+            sys.failNext("mlock", errno);
+            final OsMemoryException e = assertThrows(OsMemoryException.class, () -> os.lock(p, PAGE * 4));
+            assertEquals(errno, e.errno());
+            assertFalse(e.isOutOfMemory());
+            assertTrue(e.getMessage().contains("RLIMIT_MEMLOCK (ulimit -l; now 65536 bytes)"), e.getMessage());
+            // RLIMIT_MEMLOCK is resource 8 on Linux
+            assertEquals(List.of("mlock(0x%x, %d)".formatted(p, PAGE * 4), "getrlimit(8)"), sys.take());
+            assertEquals(0, os.lockedBytes());
+        }
+        sys.answerSoftLimit(Long.MAX_VALUE);
+        sys.failNext("mlock", 12);
+        assertTrue(assertThrows(OsMemoryException.class, () -> os.lock(p, PAGE)).getMessage()
+                .contains("now unlimited"));
+        sys.failNext("mlock", 12).failNext("getrlimit", 22);
+        assertTrue(assertThrows(OsMemoryException.class, () -> os.lock(p, PAGE)).getMessage()
+                .contains("now unknown here"));
+        sys.take();
+        sys.failNext("mlock", 22);
+        final OsMemoryException other = assertThrows(OsMemoryException.class, () -> os.lock(p, PAGE));
+        assertFalse(other.getMessage().contains("RLIMIT_MEMLOCK"), "EINVAL is no refusal by the limit");
+        assertEquals(List.of("mlock(0x%x, %d)".formatted(p, PAGE)), sys.take());
+    }
+
+    @Test
+    void shouldNeverAdviseDontNeedOverLockedPages() {
+        final OsMemory os = linux(SystemOptions.defaults());
+        final long p = ready(os, PAGE * 4);
+        os.lock(p + PAGE, PAGE);
+        assertThrows(IllegalStateException.class, () -> os.unused(p, PAGE * 4));
+        assertEquals(List.of("mlock(0x%x, %d)".formatted(p + PAGE, PAGE)), sys.take(),
+                "refused before madvise: a DONTNEED refused with EINVAL would send unused down its remap fallback");
+        os.free(p, PAGE * 4);
+        assertEquals(0, os.lockedBytes());
+    }
+
     private long ready(final OsMemory os, final long bytes) {
         final long p = os.reserve(bytes);
         os.map(p, bytes);

@@ -15,6 +15,7 @@ public final class RecordingSyscalls implements Syscalls {
     private final Deque<String> failNames = new ArrayDeque<>();
     private final Deque<Integer> failErrnos = new ArrayDeque<>();
     private long next = 0x7f00_0000_0000L;
+    private long softLimit = 8L << 20;
 
     /** Makes the next call named {@code name} (e.g. "madvise") fail with {@code errno}; queued in order. */
     RecordingSyscalls failNext(final String name, final int errno) {
@@ -26,6 +27,12 @@ public final class RecordingSyscalls implements Syscalls {
     /** Sets the address the next OS-chosen mmap returns. */
     RecordingSyscalls nextAddress(final long address) {
         next = address;
+        return this;
+    }
+
+    /** Sets what {@code getrlimit} reports as the soft limit. */
+    RecordingSyscalls answerSoftLimit(final long limit) {
+        softLimit = limit;
         return this;
     }
 
@@ -74,6 +81,25 @@ public final class RecordingSyscalls implements Syscalls {
     public int mprotect(final long address, final long length, final int prot) {
         calls.add("mprotect(" + hex(address) + ", " + length + ", " + hex(prot) + ")");
         return failure("mprotect");
+    }
+
+    @Override
+    public int mlock(final long address, final long length) {
+        calls.add("mlock(" + hex(address) + ", " + length + ")");
+        return failure("mlock");
+    }
+
+    @Override
+    public int munlock(final long address, final long length) {
+        calls.add("munlock(" + hex(address) + ", " + length + ")");
+        return failure("munlock");
+    }
+
+    @Override
+    public long softLimit(final int resource) {
+        calls.add("getrlimit(" + resource + ")");
+        final int rc = failure("getrlimit");
+        return rc != 0 ? rc : softLimit;
     }
 
     @Override
