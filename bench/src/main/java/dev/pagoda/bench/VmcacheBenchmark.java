@@ -40,8 +40,9 @@ import java.util.concurrent.TimeUnit;
  * (a {@code FileChannel.read} of the page per access). Parameters: {@code dataset}, the file's size over the memory
  * budget ({@code 0.5}: every page fits; {@code 4}: a quarter of them do), {@code budgetMiB} (128), {@code dist},
  * {@code updatePercent}. Each trial writes a new file into {@code -Dpagoda.bench.dir} (default
- * {@code java.io.tmpdir}; not a tmpfs here), opens only the method's peer on it, reads the first pages up to the
- * budget once, and deletes the file after. I/O is buffered: the file stays in the OS page cache, so a miss of the
+ * {@code java.io.tmpdir}; not a tmpfs here), opens only the method's peer on it, reads every page once (so the
+ * mapped file has faulted in all of its pages and the pools hold the last pages of the file, up to the budget), and
+ * deletes the file after. I/O is buffered: the file stays in the OS page cache, so a miss of the
  * pools is a {@code pread} from it, not a device read, and the mapped file at {@code dataset=4} keeps all of the file
  * resident, four times the pools' budget.
  */
@@ -98,8 +99,7 @@ public class VmcacheBenchmark {
         file = DataFile.create(DataFile.directory(), "vmcache-bench-" + ProcessHandle.current().pid() + ".pages",
                 pages, pageSize);
         store = peer.open(file, pageSize, pages, budget);
-        final long warm = Math.min(pages, budget / pageSize);
-        for (long pid = 0; pid < warm; pid++) {
+        for (long pid = 0; pid < pages; pid++) {
             if (store.read(pid) != pid * (pageSize / PageStore.READ_STRIDE)) {
                 throw new IllegalStateException(peer + " read page " + pid + " wrong");
             }

@@ -28,7 +28,8 @@ import java.util.Map;
  * {@code --seconds=}, {@code --warmup-seconds=}. Prints {@link Sample} lines (the resident set, and as "live bytes"
  * the memory the peer holds for pages by its own count) every 100 ms and {@link Metric} lines at the end.
  *
- * <p>Each thread walks its own pre-drawn accesses: unmeasured until the warm-up ends, then each access timed alone
+ * <p>The warm-up reads every page once, as {@code VmcacheBenchmark} does; then each thread walks its own pre-drawn
+ * accesses: unmeasured until the warm-up ends, then each access timed alone
  * ({@code nanoTime} before and after, into the thread's HdrHistogram) until the measurement ends. The metrics: the
  * accesses per second of all threads, p50 / p99 / p99.9 / max of one access in ns, the timer's own p50 (two
  * back-to-back {@code nanoTime} calls, included in every access's figure), the resident set at the end and its
@@ -76,6 +77,9 @@ public final class VmcacheChild {
              RssSampler sampler = new RssSampler(SAMPLE_PERIOD, s -> System.out.println(s.toCsv()))) {
             sampler.start();
             sampler.phase(1, Phase.WARMUP);
+            for (long pid = 0; pid < pages; pid++) {
+                store.read(pid);
+            }
             final long start = System.nanoTime();
             final long measureStart = start + warmupNanos;
             final long end = measureStart + measureNanos;
