@@ -67,7 +67,8 @@ class ProgramsRunTest {
         }
         assertTrue(Files.readAllLines(out.resolve("buffer-pool-vmcache-rss.csv")).stream()
                 .anyMatch(l -> l.startsWith("mapped@4x,") && l.endsWith(",measure")), "no samples of mapped@4x");
-        assertTrue(Files.size(out.resolve("buffer-pool-vmcache-rss.png")) > 0, "empty chart");
+        assertTrue(Files.size(out.resolve("buffer-pool-vmcache-rss-0.5x.png")) > 0, "empty chart");
+        assertTrue(Files.size(out.resolve("buffer-pool-vmcache-rss-4x.png")) > 0, "empty chart");
         try (var files = Files.list(out)) {
             assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".pages")), "data file left behind");
         }

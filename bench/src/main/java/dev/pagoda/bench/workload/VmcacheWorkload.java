@@ -34,7 +34,8 @@ import java.util.Map;
  * tmpfs), {@code --out=bench/results}; {@code --quick} makes it 1 measured second and 1 of warm-up. The default run
  * takes about two minutes. It writes {@code buffer-pool-vmcache-rss.csv} (the samples),
  * {@code buffer-pool-vmcache-rss-summary.csv} (header {@code workload,allocator,threads,metric,value,unit}, one
- * metric a line, the run {@code <peer>@<dataset>x} in the allocator column) and {@code buffer-pool-vmcache-rss.png},
+ * metric a line, the run {@code <peer>@<dataset>x} in the allocator column) and one chart per data set,
+ * {@code buffer-pool-vmcache-rss-<dataset>x.png},
  * and prints the summary.
  *
  * <p><b>The page cache.</b> The mapped file has no budget: the kernel keeps as much of the file as memory allows.
@@ -119,13 +120,18 @@ public final class VmcacheWorkload {
                 o.get("warmup-seconds"), o.get("seconds"));
         final Path csv = out.resolve(NAME + ".csv");
         final Path summary = out.resolve(NAME + "-summary.csv");
-        final Path png = out.resolve(NAME + ".png");
         ChildProcess.writeSamples(runs, csv);
         writeSummary(runs, Integer.parseInt(o.get("threads")), summary);
-        RssChart.write(runs, "vmcache buffer pool and peers: resident set (solid), memory held for pages (dashed)",
-                settings, png);
+        final List<Path> charts = new ArrayList<>();
+        for (final String dataset : o.get("datasets").split(",")) {
+            final Path png = out.resolve(NAME + "-" + dataset + "x.png");
+            RssChart.write(runs.stream().filter(r -> r.allocator().endsWith("@" + dataset + "x")).toList(),
+                    "vmcache buffer pool and peers, data set " + dataset + " x the budget: resident set (solid), "
+                            + "memory held for pages (dashed)", settings, png);
+            charts.add(png);
+        }
         System.out.println(table(runs, settings));
-        System.out.println("wrote " + csv + ", " + summary + " and " + png);
+        System.out.println("wrote " + csv + ", " + summary + " and " + charts);
         return runs.stream().allMatch(r -> r.exitCode() == 0 && !r.metrics().isEmpty()) ? 0 : 1;
     }
 
