@@ -108,7 +108,14 @@ public final class VmcacheResults {
                         .append(fmt(Math.min(mappedVs, mappedVsOpt), 2)).append(" |\n");
             }
         }
-        Charts.write("VmcacheBenchmark: page accesses per second (budget 128 MiB, 16 KiB pages)", scores,
+        // The chart's categories name only what varies (the budget and the page size are one value each), in few
+        // letters, so that the labels are not cut.
+        final List<Score> labelled = scores.stream().map(s -> new Score(s.benchmarkClass(), s.method(),
+                Map.of("data", s.params().get("dataset") + "x", "dist", s.params().get("dist"),
+                        "upd", s.params().get("updatePercent") + "%"),
+                s.mode(), s.threads(), s.score(), s.error(), s.unit())).toList();
+        Charts.write("VmcacheBenchmark: page accesses per second (budget " + scores.getFirst().params().get("budgetMiB")
+                + " MiB, " + scores.getFirst().params().get("pageSize") + "-byte pages)", labelled,
                 out.resolve("buffer-pool-vmcache.png"));
         return md.append("\nops/s in millions; pool = the faster of pagoda and pagodaOptimistic.\n").toString();
     }
