@@ -42,8 +42,9 @@
  * <h2>The fast paths</h2>
  * A cache's span hands out its lowest free object, found from a cursor below which every word of the free bitmap
  * is full: one word test per allocation while a span fills, not a scan from the first word, and a free below the
- * cursor moves it back. The heap's own {@code allocate} and {@code free} each make one thread-slot lookup for the
- * calling thread's cache; a {@code LocalHeap} handle holds that cache and makes none: its calls check only that they
+ * cursor moves it back. The heap's own {@code allocate} and {@code free} each find the calling platform thread's
+ * cache in a small table indexed by thread id (one load and one identity compare; the thread slot is asked only on a
+ * miss); a {@code LocalHeap} handle holds that cache and makes no lookup at all: its calls check only that they
  * run on the handle's thread and that the handle and the heap are open. A handle on a virtual thread has a cache of
  * its own rather than the shared shards, handed back when the handle closes.
  *
