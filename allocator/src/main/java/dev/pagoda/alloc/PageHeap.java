@@ -48,7 +48,7 @@ public final class PageHeap implements AutoCloseable {
         this.engine = new PageHeapEngine(b.config());
         this.owned = owned;
         this.scavenger = new Scavenger(engine, b.clock(), b.backgroundScavenger(), b.scavengerTrace(),
-                b.memoryTarget());
+                b.memoryTarget(), b.scavengerMaxCpuPercent() / 100);
         if (scavenger.background()) {
             BackgroundScavenger.shared().register(scavenger);
         }
