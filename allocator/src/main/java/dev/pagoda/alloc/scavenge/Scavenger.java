@@ -62,9 +62,10 @@ public final class Scavenger implements BackgroundScavenger.Target {
     private final double maxFraction;
     /**
      * The excess found when this heap was last seen far above its goal ({@link Pacer#far}), the largest such while
-     * it releases; 0 once it meets its goal, rests (nothing left below its cursor that it may release this
-     * generation) or closes. While it is not 0 the heap asks for a faster pace ({@link #budget}): the whole excess,
-     * not just the part above twice the goal, goes back at that pace. Guarded by this object's monitor.
+     * it releases; 0 once it meets its goal or closes. While it is not 0 and the heap is not resting (nothing left
+     * below its cursor that it may release this generation), the heap asks for a faster pace ({@link #budget}): the
+     * whole excess, not just the part above twice the goal, goes back at that pace, across generations. Guarded by
+     * this object's monitor.
      */
     private long drainExcess;
     /**
@@ -219,8 +220,7 @@ public final class Scavenger implements BackgroundScavenger.Target {
         final Goal goal = now.withLive(Math.max(peakLive, lastPeakLive), pageShift);
         if (goal.excess() < 1L << pageShift) {
             drainExcess = 0;
-        } else if (!resting && (Pacer.far(goal.retained(), goal.retainedGoal())
-                || Pacer.far(goal.ready(), goal.readyGoal()))) {
+        } else if (Pacer.far(goal.retained(), goal.retainedGoal()) || Pacer.far(goal.ready(), goal.readyGoal())) {
             drainExcess = Math.max(drainExcess, goal.excess());
         }
         return goal;
@@ -270,7 +270,7 @@ public final class Scavenger implements BackgroundScavenger.Target {
             costBytes = costBytes * 7 / 8 + done;
             nanosPerByte = costWork / costBytes;
         }
-        if (resting || excess - done < 1L << pageShift) {
+        if (excess - done < 1L << pageShift) {
             drainExcess = 0;
         }
         if (inCycle) {
@@ -331,9 +331,10 @@ public final class Scavenger implements BackgroundScavenger.Target {
     /**
      * The share of one core this heap asks of the background scavenger: the process's {@code base}, unless its
      * retained memory (or its Ready memory, against a soft target) was found more than twice its goal; then, until
-     * the goal is met or nothing more may be released this generation, what returns that excess within half a second
-     * at the measured cost of a release, up to the heap's cap ({@link Pacer#budget}). The loop asks at every round,
-     * also while it waits for credit, so a heap looks at itself (and its generations turn) even then.
+     * the goal is met (and except while nothing more may be released this generation), what returns that excess
+     * within half a second at the measured cost of a release, up to the heap's cap ({@link Pacer#budget}). The loop
+     * asks at every round, also while it waits for credit, so a heap looks at itself (and its generations turn)
+     * even then.
      */
     @Override
     public synchronized double budget(final double base) {
@@ -341,7 +342,7 @@ public final class Scavenger implements BackgroundScavenger.Target {
             return base;
         }
         observe(clock.nanoTime());
-        return Pacer.budget(base, maxFraction, drainExcess, nanosPerByte);
+        return resting ? base : Pacer.budget(base, maxFraction, drainExcess, nanosPerByte);
     }
 
     /** The most of one core the background scavenger may spend on this heap. */

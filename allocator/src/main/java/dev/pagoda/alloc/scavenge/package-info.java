@@ -12,7 +12,8 @@
  *   <li><b>Goals.</b> Retained pages (allocated plus free resident) at most live pages plus 10%, and, when a soft
  *   memory target is set, Ready bytes at most 95% of
  *   it. The hard memory limit is different: an
- *   allocation that would pass it first releases free pages synchronously, and fails only if that is not enough.
+ *   allocation that would pass it first releases free pages synchronously, then asks the heap's reclaimers (in the
+ *   page heap engine's {@code MemoryPressure}), and fails only if that is not enough.
  *   {@code releaseToOs} releases everything free now (Go's {@code debug.FreeOSMemory}).</li>
  *   <li><b>Order and density</b> ({@code ScavengeIndex}). Highest addresses first, so the bottom of the heap, where
  *   first-fit allocation lands, stays dense and resident. Chunks that were at least 96.875% in use during the
