@@ -159,17 +159,37 @@ public final class BackgroundScavenger {
         }
     }
 
-    /** The largest share of one core a heap asks for, at least the process's budget. */
+    /**
+     * The largest share of one core a heap asks for, at least the process's budget. A heap that fails to answer
+     * asks for the budget; its failure is logged as a failed step is.
+     */
     private double budget() {
         final double base = pacer.base();
         double wanted = base;
         for (final WeakReference<Target> ref : targets) {
             final Target t = ref.get();
             if (t != null) {
-                wanted = Math.max(wanted, Math.min(1, t.budget(base)));
+                try {
+                    final double asked = t.budget(base);
+                    if (asked > wanted) {
+                        wanted = Math.min(1, asked);
+                    }
+                } catch (final RuntimeException | Error e) {
+                    failed(t, e);
+                }
             }
         }
         return wanted;
+    }
+
+    /** Logs a heap's failure: a warning the first time, DEBUG after; rethrows the JVM's own errors. */
+    private void failed(final Target t, final Throwable e) {
+        if (e instanceof VirtualMachineError v) {
+            throw v;
+        }
+        LOG.log(warned.put(t, Boolean.TRUE) == null ? System.Logger.Level.WARNING
+                : System.Logger.Level.DEBUG, "pagoda scavenger: a heap's step failed; its memory "
+                + "stays consistent and the scavenger goes on", e);
     }
 
     /** The share of one core in force since the last round began. */
@@ -189,8 +209,11 @@ public final class BackgroundScavenger {
      * @return how long to sleep before the next round, 0 to go on at once
      */
     long runOnce() {
+        final long asked = clock.nanoTime();
+        final double fraction = budget();
         final long start = clock.nanoTime();
-        pacer.fraction(budget(), start);
+        pacer.fraction(fraction, asked);
+        pacer.charge(start - asked, start); // asking is work too: a heap may start a generation when asked
         final long wait = pacer.nanosUntil(WORK_SLICE, start);
         if (wait > 0) {
             // At most an idle poll: the heaps' budgets are asked again then, so one that a drop has left far above
@@ -214,15 +237,9 @@ public final class BackgroundScavenger {
                 try {
                     worked |= t.step() > 0;
                 } catch (final RuntimeException | Error e) {
-                    if (e instanceof VirtualMachineError) {
-                        throw e;
-                    }
+                    failed(t, e); // warn once per heap; later failures of the same heap are logged at DEBUG only
                     failed = failed == null ? new java.util.HashSet<>() : failed;
                     failed.add(t);
-                    // Warn once per heap; later failures of the same heap are logged at DEBUG only.
-                    LOG.log(warned.put(t, Boolean.TRUE) == null ? System.Logger.Level.WARNING
-                            : System.Logger.Level.DEBUG, "pagoda scavenger: a heap's step failed; its memory "
-                            + "stays consistent and the scavenger goes on", e);
                 }
                 now = clock.nanoTime();
             }

@@ -108,6 +108,28 @@ class PacingTest {
     }
 
     @Test
+    void shouldGoOnAtTheBaseWhenAHeapFailsToSayHowFastItWants() {
+        final BackgroundScavenger loop = new BackgroundScavenger(clock, 0.01, 10 * SECOND);
+        final AtomicLong work = new AtomicLong();
+        final BackgroundScavenger.Target broken = new BackgroundScavenger.Target() {
+            @Override
+            public long step() {
+                return 0;
+            }
+
+            @Override
+            public double budget(final double base) {
+                throw new IllegalStateException("injected");
+            }
+        };
+        loop.register(broken);
+        loop.register(busyHeap(10_000, work));
+        assertEquals(0, loop.runOnce(), "the healthy heap still worked");
+        assertTrue(work.get() > 0);
+        assertEquals(0.01, loop.fraction(), 1e-12, "at the base");
+    }
+
+    @Test
     void shouldRefuseAFractionOutsideZeroToOne() {
         assertThrows(IllegalArgumentException.class, () -> new Pacer(0, SECOND, 0));
         assertThrows(IllegalArgumentException.class, () -> new Pacer(1.5, SECOND, 0));
