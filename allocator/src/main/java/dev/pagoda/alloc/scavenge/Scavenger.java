@@ -62,7 +62,7 @@ public final class Scavenger implements BackgroundScavenger.Target {
     private final double maxFraction;
     /**
      * The excess found when this heap was last seen far above its goal ({@link Pacer#far}), the largest such while
-     * it releases; 0 once it meets its goal or closes. While it is not 0 and the heap is not resting (nothing left
+     * it releases; 0 once it meets its goal or closes (both on the live pages of the moment of the look). While it is not 0 and the heap is not resting (nothing left
      * below its cursor that it may release this generation), the heap asks for a faster pace ({@link #budget}): the
      * whole excess, not just the part above twice the goal, goes back at that pace, across generations. Guarded by
      * this object's monitor.
@@ -217,13 +217,15 @@ public final class Scavenger implements BackgroundScavenger.Target {
         }
         final Goal now = goal();
         peakLive = Math.max(peakLive, now.live());
-        final Goal goal = now.withLive(Math.max(peakLive, lastPeakLive), pageShift);
-        if (goal.excess() < 1L << pageShift) {
+        // The pace looks at the live pages of this moment, not the generation's peak that the releases respect: a drop
+        // is seen at once (the pace is up when the peak lets the releases start), and the pace stays up until the goal
+        // of this moment is met, not when the peak's goal, about to fall, is.
+        if (now.excess() < 1L << pageShift) {
             drainExcess = 0;
-        } else if (Pacer.far(goal.retained(), goal.retainedGoal()) || Pacer.far(goal.ready(), goal.readyGoal())) {
-            drainExcess = Math.max(drainExcess, goal.excess());
+        } else if (Pacer.far(now.retained(), now.retainedGoal()) || Pacer.far(now.ready(), now.readyGoal())) {
+            drainExcess = Math.max(drainExcess, now.excess());
         }
-        return goal;
+        return now.withLive(Math.max(peakLive, lastPeakLive), pageShift);
     }
 
     @Override
@@ -269,9 +271,6 @@ public final class Scavenger implements BackgroundScavenger.Target {
             costWork = costWork * 7 / 8 + work;
             costBytes = costBytes * 7 / 8 + done;
             nanosPerByte = costWork / costBytes;
-        }
-        if (excess - done < 1L << pageShift) {
-            drainExcess = 0;
         }
         if (inCycle) {
             cycleWork += work;
