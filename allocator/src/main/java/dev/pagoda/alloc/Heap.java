@@ -59,9 +59,13 @@ public final class Heap implements AutoCloseable {
         this.pages = b.pages().os(os).pageSize(Math.max(8192, os.pageSize())).buildOwned();
         this.engine = new HeapEngine(pages.engine(), b.debug());
         pages.onScavengeGeneration(() -> engine.reclaimSpans(SPANS_PER_GENERATION, HeapEngine.Inside.IDLE));
-        // Objects freed by reclaimers give their pages back only with their spans: return the emptied ones at once.
+        // Objects freed by reclaimers give their pages back only with their spans: return the emptied ones at once,
+        // looking at twice as many queued spans per class as the round asked for pages (rounds ask twice as much
+        // each time, so a later round looks further), not at every span of a large heap for each allocation.
         this.pressure = pages.engine().pressure();
-        pressure.afterRound(() -> engine.reclaimSpans(Integer.MAX_VALUE, HeapEngine.Inside.KEEP));
+        final int pageShift = pages.engine().pageShift();
+        pressure.afterRound(asked -> engine.reclaimSpans((int) Math.min(Integer.MAX_VALUE,
+                Math.max(SPANS_PER_GENERATION, 2 * (asked >>> pageShift))), HeapEngine.Inside.KEEP));
         this.monitor = b.jmx() ? HeapMonitor.register(new Monitored(this), () -> {
             engine.abandon();
             pages.stop();

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -56,8 +57,11 @@ public final class MemoryPressure {
     /** Rounds finished, for waiters to see one end. */
     private long finished;
     private boolean closed;
-    /** Runs after each round, with no lock held: the {@code Heap} gives spans emptied by the reclaimers back. */
-    private volatile Runnable afterRound = () -> { };
+    /**
+     * Runs after each round with the bytes it asked for, with no lock held: the {@code Heap} gives spans emptied by
+     * the reclaimers back.
+     */
+    private volatile LongConsumer afterRound = asked -> { };
 
     private final LongAdder roundsRun = new LongAdder();
     private final LongAdder calls = new LongAdder();
@@ -113,11 +117,12 @@ public final class MemoryPressure {
     }
 
     /**
-     * Sets what runs after each round, with no lock held (the {@code Heap} gives its empty spans back).
+     * Sets what runs after each round, with no lock held, given the bytes the round asked for (the {@code Heap} gives
+     * its empty spans back).
      *
      * @param hook the action
      */
-    public void afterRound(final Runnable hook) {
+    public void afterRound(final LongConsumer hook) {
         this.afterRound = Objects.requireNonNull(hook, "hook");
     }
 
@@ -252,7 +257,7 @@ public final class MemoryPressure {
         }
         reclaimed.add(total);
         try {
-            afterRound.run();
+            afterRound.accept(want);
         } finally {
             HeapEvents.reclaimEnded(event, name, want, total, called, broken);
         }

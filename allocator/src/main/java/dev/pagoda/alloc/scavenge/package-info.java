@@ -39,9 +39,9 @@
  *   stay the same size and take the heap lock only around their bookkeeping, never across the
  *   {@code madvise}: a faster pace is more of the scavenger thread's time, not the allocating threads'.</li>
  *   <li><b>Generations and spans.</b> At each generation the {@code Heap}
- *   also looks at a few queued spans per size class (the queues rotate) and returns those with no live object
- *   to the page heap, so freed small objects become releasable pages without a walk of every span. The base
- *   budget is the process's ({@code -Dpagoda.scavenger.cpuPercent=N}); the cap is each heap's.</li>
+ *   also looks at a bounded number of queued spans per size class (the queues rotate) and returns those with no
+ *   live object to the page heap, so freed small objects become releasable pages without a walk of every span.
+ *   The base budget is the process's ({@code -Dpagoda.scavenger.cpuPercent=N}); the cap is each heap's.</li>
  *   <li><b>Huge pages</b> ({@code HugePagePolicy}). Leave them to the system, prefer them
  *   ({@code MADV_HUGEPAGE} on every chunk as it is mapped), forbid them ({@code MADV_NOHUGEPAGE}), or have the
  *   scavenger collapse densely used chunks ({@code MADV_COLLAPSE}, off every lock, once per chunk until pages of
