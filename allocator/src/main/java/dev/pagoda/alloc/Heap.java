@@ -102,10 +102,18 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocate(final long size) {
+        // Without reclaimers the engine's path is the whole method: an exception handler around it costs the fast
+        // path a few nanoseconds (measured: 11.5 to 14 ns for allocate and free of 64 B), so only heaps that have
+        // reclaimers take the guarded path, which the JIT then compiles on its own.
+        return pressure.active() ? allocateGuarded(size) : engine.allocate(size);
+    }
+
+    /** {@link #allocate(long)} on a heap with reclaimers: a failure at the memory limit asks them, then retries. */
+    private long allocateGuarded(final long size) {
         try {
             return engine.allocate(size);
         } catch (final PagodaOutOfMemoryError e) {
-            return pressure.retry(e, () -> engine.allocate(size));
+            return retry(e, size);
         }
     }
 
@@ -123,11 +131,24 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocate(final long size, final long alignment) {
+        if (!pressure.active()) {
+            return engine.allocate(size, alignment);
+        }
         try {
             return engine.allocate(size, alignment);
         } catch (final PagodaOutOfMemoryError e) {
-            return pressure.retry(e, () -> engine.allocate(size, alignment));
+            return retry(e, size, alignment);
         }
+    }
+
+    /** The slow path of {@link #allocate(long)}, out of line: relieves the pressure behind {@code failure}, retries. */
+    private long retry(final PagodaOutOfMemoryError failure, final long size) {
+        return pressure.retry(failure, () -> engine.allocate(size));
+    }
+
+    /** The slow path of {@link #allocate(long, long)}, out of line. */
+    private long retry(final PagodaOutOfMemoryError failure, final long size, final long alignment) {
+        return pressure.retry(failure, () -> engine.allocate(size, alignment));
     }
 
     /**
@@ -173,6 +194,9 @@ public final class Heap implements AutoCloseable {
      *                                       copy
      */
     public long reallocate(final long address, final long newSize) {
+        if (!pressure.active()) {
+            return engine.reallocate(address, newSize);
+        }
         try {
             return engine.reallocate(address, newSize);
         } catch (final PagodaOutOfMemoryError e) {

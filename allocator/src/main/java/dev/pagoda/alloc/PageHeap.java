@@ -93,6 +93,9 @@ public final class PageHeap implements AutoCloseable {
      */
     public long allocate(final long npages, final boolean zeroed) {
         refuseIfOwned("allocate");
+        if (!engine.pressure().active()) {
+            return engine.allocateRun(npages, zeroed); // no handler on the path of heaps without reclaimers
+        }
         try {
             return engine.allocateRun(npages, zeroed);
         } catch (final PagodaOutOfMemoryError e) {
@@ -116,6 +119,9 @@ public final class PageHeap implements AutoCloseable {
      */
     public long allocateAligned(final long npages, final long alignment) {
         refuseIfOwned("allocateAligned");
+        if (!engine.pressure().active()) {
+            return engine.allocateAlignedRun(npages, alignment);
+        }
         try {
             return engine.allocateAlignedRun(npages, alignment);
         } catch (final PagodaOutOfMemoryError e) {

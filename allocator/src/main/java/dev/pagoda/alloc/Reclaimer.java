@@ -39,7 +39,8 @@ package dev.pagoda.alloc;
  * <p><b>Threads.</b> One round runs at a time per heap: a thread that meets the limit while another thread's round
  * runs waits for it to end and retries before it asks itself, so concurrent allocations under pressure do not all
  * evict at once, and a reclaimer is never called by two threads at once for the same heap (it may be registered
- * with several heaps, which call it independently).
+ * with several heaps, which call it independently). Waiting is not interruptible: an interrupt is kept for later.
+ * Closing the heap wakes the waiting threads, whose allocations then fail with {@link IllegalStateException}.
  *
  * <p><b>Failures.</b> If it throws, the heap goes on with the next reclaimer and retries the allocation anyway (what
  * was freed before the exception counts); the exception is logged (to the {@link System.Logger}

@@ -47,7 +47,9 @@
  * {@code Heap} gives the spans they emptied back to its pages, and the allocation is tried again; up to 16 rounds,
  * asking twice as much each time, ending at the first round that frees nothing. Reclaimers run inside a scoped value,
  * so an allocation they make never asks reclaimers or waits for a round: it fails at once at the limit. The fast
- * paths pay nothing for it: the retry sits in a {@code catch}.
+ * paths of a heap without reclaimers pay nothing for it: they take the engine's path with no exception handler
+ * around it (one measured the default API's allocate and free of 64 B at 14 ns instead of 11.5), and only a heap
+ * that has had a reclaimer takes the guarded one ({@code MemoryPressure.active}).
  *
  *
  * <h2>Zeroing</h2>
