@@ -29,6 +29,21 @@ class PacingTest {
         };
     }
 
+    /** A heap with nothing to release that answers {@code budget} when the loop asks how fast it may go. */
+    private static BackgroundScavenger.Target idleHeapAsking(final java.util.function.DoubleUnaryOperator budget) {
+        return new BackgroundScavenger.Target() {
+            @Override
+            public long step() {
+                return 0;
+            }
+
+            @Override
+            public double budget(final double base) {
+                return budget.applyAsDouble(base);
+            }
+        };
+    }
+
     /** Runs the loop for {@code duration} of fake time; returns the longest sleep it asked for. */
     private long run(final BackgroundScavenger loop, final long duration) {
         final long end = clock.nanoTime() + duration;
@@ -111,17 +126,9 @@ class PacingTest {
     void shouldGoOnAtTheBaseWhenAHeapFailsToSayHowFastItWants() {
         final BackgroundScavenger loop = new BackgroundScavenger(clock, 0.01, 10 * SECOND);
         final AtomicLong work = new AtomicLong();
-        final BackgroundScavenger.Target broken = new BackgroundScavenger.Target() {
-            @Override
-            public long step() {
-                return 0;
-            }
-
-            @Override
-            public double budget(final double base) {
-                throw new IllegalStateException("injected");
-            }
-        };
+        final BackgroundScavenger.Target broken = idleHeapAsking(base -> {
+            throw new IllegalStateException("injected");
+        });
         loop.register(broken);
         loop.register(busyHeap(10_000, work));
         assertEquals(0, loop.runOnce(), "the healthy heap still worked");
@@ -184,17 +191,7 @@ class PacingTest {
         final AtomicLong work = new AtomicLong();
         final double[] asked = {0.01};
         final BackgroundScavenger.Target near = busyHeap(10_000, work);
-        final BackgroundScavenger.Target far = new BackgroundScavenger.Target() {
-            @Override
-            public long step() {
-                return 0;
-            }
-
-            @Override
-            public double budget(final double base) {
-                return Math.max(base, asked[0]);
-            }
-        };
+        final BackgroundScavenger.Target far = idleHeapAsking(base -> Math.max(base, asked[0]));
         loop.register(near);
         loop.register(far);
         run(loop, 20 * SECOND); // spend the saved credit

@@ -81,6 +81,14 @@ class ReleasePaceTest {
         }
     }
 
+    /** The process's loop with its default budget and window, serving {@code heap} alone. */
+    private BackgroundScavenger loopServing(final Scavenger heap) {
+        final BackgroundScavenger loop = new BackgroundScavenger(clock, BackgroundScavenger.DEFAULT_FRACTION,
+                BackgroundScavenger.DEFAULT_WINDOW);
+        loop.register(heap);
+        return loop;
+    }
+
     /**
      * Another heap of the process, always busy, works until the saved credit (300 ms of work) is spent, as a first
      * drop after a quiet spell would; then it leaves.
@@ -113,9 +121,7 @@ class ReleasePaceTest {
     @Test
     void shouldReturnALargeDropWithinTwoSecondsOnceTheCreditIsSpent() {
         final Scavenger heap = heap(0.25);
-        final BackgroundScavenger loop = new BackgroundScavenger(clock, BackgroundScavenger.DEFAULT_FRACTION,
-                BackgroundScavenger.DEFAULT_WINDOW);
-        loop.register(heap);
+        final BackgroundScavenger loop = loopServing(heap);
         final List<Long> runs = allocate(576 * MIB);
         spendTheCredit(loop);
         // The drop: 512 MiB freed, 64 MiB live, so retained is eight times its goal.
@@ -143,9 +149,7 @@ class ReleasePaceTest {
     @Test
     void shouldRaiseThePaceWithinAnIdlePollEvenWhileTheLoopOwesWork() {
         final Scavenger heap = heap(0.25);
-        final BackgroundScavenger loop = new BackgroundScavenger(clock, BackgroundScavenger.DEFAULT_FRACTION,
-                BackgroundScavenger.DEFAULT_WINDOW);
-        loop.register(heap);
+        final BackgroundScavenger loop = loopServing(heap);
         final List<Long> runs = allocate(576 * MIB);
         spendTheCredit(loop);
         // A neighbour's step that overran by 50 ms: 5 s of waiting at 1%.
@@ -166,9 +170,7 @@ class ReleasePaceTest {
     @Test
     void shouldKeepTheBasePaceForAHeapNearItsGoal() {
         final Scavenger heap = heap(0.25);
-        final BackgroundScavenger loop = new BackgroundScavenger(clock, BackgroundScavenger.DEFAULT_FRACTION,
-                BackgroundScavenger.DEFAULT_WINDOW);
-        loop.register(heap);
+        final BackgroundScavenger loop = loopServing(heap);
         final List<Long> runs = allocate(1024 * MIB);
         // Retained 1 GiB for 600 MiB live: 1.55 times the goal (live plus 10%), near it.
         free(runs, 424 * MIB);
@@ -186,9 +188,7 @@ class ReleasePaceTest {
     @Test
     void shouldKeepTheBasePaceWhenTheCapIsTheBase() {
         final Scavenger heap = heap(BackgroundScavenger.DEFAULT_FRACTION);
-        final BackgroundScavenger loop = new BackgroundScavenger(clock, BackgroundScavenger.DEFAULT_FRACTION,
-                BackgroundScavenger.DEFAULT_WINDOW);
-        loop.register(heap);
+        final BackgroundScavenger loop = loopServing(heap);
         final List<Long> runs = allocate(1024 * MIB);
         free(runs, 960 * MIB);
         final long start = clock.nanoTime();
