@@ -136,6 +136,21 @@ public final class HeapBuilder {
     }
 
     /**
+     * The most of one core the background scavenger may spend on this heap while it is far above its goal
+     * ({@link PageHeapBuilder#scavengerMaxCpuPercent(double)}): near its goal the scavenger spends the process's
+     * budget (1% of one core by default); after a large drop, when retained memory is more than twice its goal,
+     * its pace rises up to this cap so that gigabytes go back within a couple of seconds.
+     *
+     * @param percent a share of one core in (0, 100]; 25 by default
+     * @return this builder
+     * @throws IllegalArgumentException if {@code percent} is not in (0, 100] (NaN included)
+     */
+    public HeapBuilder scavengerMaxCpuPercent(final double percent) {
+        pages.scavengerMaxCpuPercent(percent);
+        return this;
+    }
+
+    /**
      * What to ask of transparent huge pages ({@link PageHeapBuilder#hugePages(HugePagePolicy)}).
      *
      * @param policy the policy; {@link HugePagePolicy#SYSTEM} by default

@@ -102,6 +102,27 @@ public interface HeapMXBean {
     long getScavengerCycles();
 
     /**
+     * Rounds of {@link Reclaimer}s run for allocations at the hard limit.
+     *
+     * @return the count
+     */
+    long getReclaimRounds();
+
+    /**
+     * Bytes the {@link Reclaimer}s reported freed at the hard limit.
+     *
+     * @return the bytes
+     */
+    long getReclaimedBytes();
+
+    /**
+     * Allocations that met the hard limit and failed although the {@link Reclaimer}s were asked.
+     *
+     * @return the count
+     */
+    long getReclaimFailedAllocations();
+
+    /**
      * The hard limit on Ready bytes ({@link Long#MAX_VALUE} for none).
      *
      * @return the limit

@@ -23,6 +23,15 @@ public record HeapStats(PageHeapStats pages, long spans, long spanBytes, long sp
     }
 
     /**
+     * What the heap's {@link Reclaimer}s did at the memory limit: rounds, calls, bytes asked for and reclaimed.
+     *
+     * @return the page heap's {@link PageHeapStats#reclaims()}
+     */
+    public ReclaimStats reclaims() {
+        return pages.reclaims();
+    }
+
+    /**
      * Bytes lost to internal fragmentation: rounding up to size classes (cumulative) and span tails (current).
      *
      * @return the sum over all classes

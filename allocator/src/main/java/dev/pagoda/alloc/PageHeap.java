@@ -27,7 +27,8 @@ import dev.pagoda.os.OsMemory;
  * {@code zeroed = false}. {@link #free} takes exactly the addresses {@code allocate} returned, once; anything
  * else (an interior address, a second free, an address from another heap) is refused with an
  * {@link IllegalArgumentException} and the heap is unchanged. When the address-space budget is exhausted or the
- * OS refuses memory, {@code allocate} throws {@link PagodaOutOfMemoryError} and the heap stays usable.
+ * OS refuses memory, {@code allocate} throws {@link PagodaOutOfMemoryError} and the heap stays usable; at the memory
+ * limit it first releases free pages and asks the {@link #onMemoryPressure reclaimers}.
  *
  * <p><b>Threads.</b> All methods are thread-safe. Runs of up to 15 pages are served by
  * a per-thread page cache without the heap lock (platform threads only: virtual threads, which may
@@ -48,7 +49,7 @@ public final class PageHeap implements AutoCloseable {
         this.engine = new PageHeapEngine(b.config());
         this.owned = owned;
         this.scavenger = new Scavenger(engine, b.clock(), b.backgroundScavenger(), b.scavengerTrace(),
-                b.memoryTarget());
+                b.memoryTarget(), b.scavengerMaxCpuPercent() / 100);
         if (scavenger.background()) {
             BackgroundScavenger.shared().register(scavenger);
         }
@@ -70,12 +71,12 @@ public final class PageHeap implements AutoCloseable {
      * @param npages how many pages, at least 1
      * @return the address of the run's first page, aligned to {@link #pageSize()}; never 0
      * @throws IllegalArgumentException if {@code npages} is not positive or the run's size overflows
-     * @throws PagodaOutOfMemoryError   if the address-space budget is exhausted or the OS refuses memory
+     * @throws PagodaOutOfMemoryError   if the address-space budget is exhausted, the OS refuses memory, or the
+     *                                  memory limit is reached and its {@link Reclaimer}s cannot free enough
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocate(final long npages) {
-        refuseIfOwned("allocate");
-        return engine.allocateRun(npages, engine.zeroing());
+        return allocate(npages, engine.zeroing());
     }
 
     /**
@@ -86,12 +87,20 @@ public final class PageHeap implements AutoCloseable {
      * @return the address of the run's first page, aligned to {@link #pageSize()}; never 0
      * @throws IllegalArgumentException if {@code npages} is not positive or the run's size overflows, or if
      *                                  {@code zeroed} is asked of a heap built with {@code zeroing(false)}
-     * @throws PagodaOutOfMemoryError   if the address-space budget is exhausted or the OS refuses memory
+     * @throws PagodaOutOfMemoryError   if the address-space budget is exhausted, the OS refuses memory, or the
+     *                                  memory limit is reached and its {@link Reclaimer}s cannot free enough
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocate(final long npages, final boolean zeroed) {
         refuseIfOwned("allocate");
-        return engine.allocateRun(npages, zeroed);
+        if (!engine.pressure().active()) {
+            return engine.allocateRun(npages, zeroed); // no handler on the path of heaps without reclaimers
+        }
+        try {
+            return engine.allocateRun(npages, zeroed);
+        } catch (final PagodaOutOfMemoryError e) {
+            return engine.pressure().retry(e, () -> engine.allocateRun(npages, zeroed));
+        }
     }
 
     /**
@@ -104,12 +113,20 @@ public final class PageHeap implements AutoCloseable {
      * @param alignment a power of two
      * @return the address of the run, a multiple of {@code alignment}
      * @throws IllegalArgumentException if {@code npages} is not positive or {@code alignment} not a power of two
-     * @throws PagodaOutOfMemoryError   if the address-space budget is exhausted or the OS refuses memory
+     * @throws PagodaOutOfMemoryError   if the address-space budget is exhausted, the OS refuses memory, or the
+     *                                  memory limit is reached and its {@link Reclaimer}s cannot free enough
      * @throws IllegalStateException    if the heap is closed
      */
     public long allocateAligned(final long npages, final long alignment) {
         refuseIfOwned("allocateAligned");
-        return engine.allocateAlignedRun(npages, alignment);
+        if (!engine.pressure().active()) {
+            return engine.allocateAlignedRun(npages, alignment);
+        }
+        try {
+            return engine.allocateAlignedRun(npages, alignment);
+        } catch (final PagodaOutOfMemoryError e) {
+            return engine.pressure().retry(e, () -> engine.allocateAlignedRun(npages, alignment));
+        }
     }
 
     /**
@@ -219,8 +236,23 @@ public final class PageHeap implements AutoCloseable {
     }
 
     /**
+     * Registers a reclaimer: when an allocation would pass the memory limit and releasing free pages is not
+     * enough, the heap asks its reclaimers to free the bytes it lacks, then retries; the contract is
+     * {@link Reclaimer}'s. A page heap that belongs to a {@link Heap} shares the heap's reclaimers.
+     *
+     * @param reclaimer what frees memory of this heap on demand
+     * @return the registration; {@code close()} it to unregister
+     * @throws NullPointerException  if {@code reclaimer} is null
+     * @throws IllegalStateException if the heap is closed
+     */
+    public Reclaimer.Registration onMemoryPressure(final Reclaimer reclaimer) {
+        engine.checkOpen();
+        return engine.pressure().register(reclaimer);
+    }
+
+    /**
      * The hard limit on Ready bytes: an allocation that would make more memory Ready first releases free
-     * pages, then fails with {@link PagodaOutOfMemoryError}.
+     * pages, then asks the {@link Reclaimer}s, then fails with {@link PagodaOutOfMemoryError}.
      *
      * @return the limit in bytes; {@link Long#MAX_VALUE} for none
      */

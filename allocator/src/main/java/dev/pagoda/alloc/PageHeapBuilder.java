@@ -14,6 +14,8 @@ import java.util.Objects;
 public final class PageHeapBuilder {
     /** The default page size where the OS page is not larger: Go's, and what the size classes are tuned for. */
     private static final long DEFAULT_PAGE_SIZE = 8192;
+    /** The default cap on the background scavenger's pace for a heap far above its goal, in percent of one core. */
+    static final double DEFAULT_SCAVENGER_MAX_CPU_PERCENT = 25;
 
     private OsMemory os;
     /** The page size set by {@link #pageSize(long)}, or 0 for the default, which follows the OS. */
@@ -27,6 +29,7 @@ public final class PageHeapBuilder {
     private String name;
     private boolean backgroundScavenger = true;
     private long memoryTarget = Long.MAX_VALUE;
+    private double scavengerMaxCpuPercent = DEFAULT_SCAVENGER_MAX_CPU_PERCENT;
     private HugePagePolicy hugePages = HugePagePolicy.SYSTEM;
     private boolean scavengerTrace = Boolean.getBoolean("pagoda.scavtrace");
     private Clock clock = Clock.system();
@@ -189,6 +192,32 @@ public final class PageHeapBuilder {
     }
 
     /**
+     * The most of one core the background scavenger may spend on this heap while the heap is far above its goal.
+     * The scavenger's pace follows the excess: while retained memory is at most twice its goal (live pages plus
+     * 10%; or Ready bytes at most twice 95% of a soft target) it is the process's budget, 1% of one core by
+     * default ({@code -Dpagoda.scavenger.cpuPercent}); beyond that it rises to what would return the whole excess
+     * within about half a second at the measured cost of a release, up to this cap, and falls back as the excess goes.
+     * So a drop of gigabytes goes back within a couple of seconds (at 0.2-0.4 ms of kernel time per MiB released,
+     * 25% of a core returns about 600-1,200 MiB a second), while a heap that churns near its goal costs no more
+     * than before. The work is the scavenger thread's own, in steps of at most a huge page with no lock held across
+     * the system call; the cap bounds that thread's share of a core, not the allocating threads'. One thread
+     * serves every heap of the process, at the largest pace any of them asks for.
+     *
+     * @param percent a share of one core in (0, 100]; 25 by default. At or below the process's budget, the pace
+     *                never rises above the budget.
+     * @return this builder
+     * @throws IllegalArgumentException if {@code percent} is not in (0, 100] (NaN included)
+     */
+    public PageHeapBuilder scavengerMaxCpuPercent(final double percent) {
+        if (!(percent > 0 && percent <= 100)) {
+            throw new IllegalArgumentException("scavengerMaxCpuPercent must be a share of one core in (0, 100]: "
+                    + "scavengerMaxCpuPercent=" + percent);
+        }
+        this.scavengerMaxCpuPercent = percent;
+        return this;
+    }
+
+    /**
      * What to ask of transparent huge pages; {@link HugePagePolicy#SYSTEM} by default.
      * {@link PageHeap#hugePages()} reports what is in force and why.
      *
@@ -319,6 +348,10 @@ public final class PageHeapBuilder {
 
     HugePagePolicy hugePages() {
         return hugePages;
+    }
+
+    double scavengerMaxCpuPercent() {
+        return scavengerMaxCpuPercent;
     }
 
     boolean scavengerTrace() {

@@ -28,10 +28,11 @@ package dev.pagoda.alloc;
  * @param readyBytes     the OS layer's Ready bytes (Go's {@code mappedReady})
  * @param reservedBytes  all address space the heap holds
  * @param scavenger      what the heap has given back to the OS and what that cost
+ * @param reclaims       what the heap's {@link Reclaimer}s did at the memory limit
  */
 public record PageHeapStats(long pageSize, int arenas, long arenaBytes, long ungrownBytes, long inUseBytes,
                             long cachedBytes, long freeBytes, long releasedBytes, long largeBytes, long largeCount,
-                            long readyBytes, long reservedBytes, ScavengerStats scavenger) {
+                            long readyBytes, long reservedBytes, ScavengerStats scavenger, ReclaimStats reclaims) {
     /**
      * Bytes the heap has mapped: everything but ungrown arena space.
      *

@@ -4,11 +4,13 @@ package dev.pagoda.alloc;
  * A Pagoda heap cannot satisfy a request: its address-space budget or memory limit would be exceeded, or the
  * OS refused memory ({@code ENOMEM}). The message gives the request, the limit and the current usage; the
  * heap is consistent and usable afterwards, and smaller requests, or the same one after memory was freed,
- * may succeed.
+ * may succeed. At the memory limit, a heap with {@link Reclaimer}s throws it only after they could not free
+ * enough; what they threw is attached as suppressed exceptions.
  */
 public final class PagodaOutOfMemoryError extends OutOfMemoryError {
     private static final long serialVersionUID = 1L;
 
+    private final String limitName;
     private final long requestBytes;
     private final long limitBytes;
     private final long usedBytes;
@@ -26,12 +28,24 @@ public final class PagodaOutOfMemoryError extends OutOfMemoryError {
                                   final long usedBytes, final Throwable cause) {
         super("cannot allocate " + requestBytes + " bytes: " + what + " " + limitBytes + " bytes, " + usedBytes
                 + " bytes in use");
+        this.limitName = what;
         this.requestBytes = requestBytes;
         this.limitBytes = limitBytes;
         this.usedBytes = usedBytes;
         if (cause != null) {
             initCause(cause);
         }
+    }
+
+    /**
+     * Which limit refused the request, as the message names it: {@code "memory limit (Ready bytes)"} for the heap's
+     * hard limit (the one {@link Reclaimer}s are asked about), {@code "address-space budget"}, or
+     * {@code "the OS refused memory (ENOMEM); address-space budget"}.
+     *
+     * @return the limit's name
+     */
+    public String limitName() {
+        return limitName;
     }
 
     /**

@@ -12,9 +12,10 @@
  * on a heap for hot paths; their builders; {@link dev.pagoda.alloc.HugePagePolicy};
  * the statistics records ({@link dev.pagoda.alloc.HeapStats}, {@link dev.pagoda.alloc.PageHeapStats},
  * {@link dev.pagoda.alloc.SizeClassStats}, {@link dev.pagoda.alloc.ScavengerStats},
- * {@link dev.pagoda.alloc.HeapResidency}, {@link dev.pagoda.alloc.HugePageReport}); the error
- * {@link dev.pagoda.alloc.PagodaOutOfMemoryError}; the {@link dev.pagoda.alloc.HeapMXBean}; and the optional
- * {@link dev.pagoda.alloc.AgronaViews}.
+ * {@link dev.pagoda.alloc.HeapResidency}, {@link dev.pagoda.alloc.HugePageReport},
+ * {@link dev.pagoda.alloc.ReclaimStats}); the error {@link dev.pagoda.alloc.PagodaOutOfMemoryError} and the
+ * {@link dev.pagoda.alloc.Reclaimer}s that free memory before it is thrown at the memory limit; the
+ * {@link dev.pagoda.alloc.HeapMXBean}; and the optional {@link dev.pagoda.alloc.AgronaViews}.
  *
  * <h2>The engine, by concept</h2>
  * The module does not export these to users; each package's own essay explains it.
@@ -22,7 +23,7 @@
  *   <li>{@code dev.pagoda.alloc.pagealloc}: the page allocator (Go's {@code pageAlloc}): bitmaps, radix summaries,
  *   per-thread page caches, the scavenger's index of free resident pages.</li>
  *   <li>{@code dev.pagoda.alloc.pageheap}: the page heap engine (Go's {@code mheap}): arenas and growth, runs, large
- *   runs, forced releases and the memory limit, zeroing, closing, the invariant checker.</li>
+ *   runs, forced releases and the memory limit with its reclaimers, zeroing, closing, the invariant checker.</li>
  *   <li>{@code dev.pagoda.alloc.small}: the small-object engine under {@code Heap}: size classes, spans, thread
  *   caches, the span table, arenas, debug mode.</li>
  *   <li>{@code dev.pagoda.alloc.scavenge}: giving memory back in the background (Go's scavenger).</li>

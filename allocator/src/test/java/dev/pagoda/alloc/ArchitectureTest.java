@@ -81,7 +81,8 @@ class ArchitectureTest {
         rule.check(classes);
         final Set<String> api = Set.of("AgronaViews", "Heap", "HeapBuilder", "HeapMXBean", "HeapResidency",
                 "HeapStats", "HugePagePolicy", "HugePageReport", "LiveAllocation", "LocalHeap", "PageHeap", "PageHeapBuilder",
-                "PageHeapStats", "PagodaOutOfMemoryError", "ScavengerStats", "SizeClassStats");
+                "PageHeapStats", "PagodaOutOfMemoryError", "ReclaimStats", "Reclaimer", "ScavengerStats",
+                "SizeClassStats");
         final Set<String> found = new java.util.TreeSet<>();
         classes.stream().filter(c -> c.getPackageName().equals(API) && c.isTopLevelClass()
                 && !c.getSimpleName().equals("package-info")).forEach(c -> found.add(c.getSimpleName()));

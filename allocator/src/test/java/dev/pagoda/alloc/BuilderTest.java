@@ -49,6 +49,24 @@ class BuilderTest {
     }
 
     @Test
+    void shouldRefuseAScavengerCapThatIsNoShareOfACore() {
+        for (final double bad : new double[] {0, -1, 100.5, Double.NaN, Double.POSITIVE_INFINITY}) {
+            refused(() -> PageHeap.builder().scavengerMaxCpuPercent(bad), "scavengerMaxCpuPercent=" + bad,
+                    "(0, 100]");
+            refused(() -> Heap.builder().scavengerMaxCpuPercent(bad), "scavengerMaxCpuPercent=" + bad, "(0, 100]");
+        }
+        // The bounds themselves are shares of a core; a cap at the budget is allowed and keeps the budget.
+        try (PageHeap heap = PageHeap.builder().os(simulated(4096)).zeroing(false).backgroundScavenger(false)
+                .scavengerMaxCpuPercent(100).build()) {
+            heap.free(heap.allocate(1));
+        }
+        try (Heap heap = Heap.builder().os(simulated(4096)).zeroing(false).jmx(false).backgroundScavenger(false)
+                .scavengerMaxCpuPercent(0.5).build()) {
+            heap.free(heap.allocate(64));
+        }
+    }
+
+    @Test
     void shouldRefuseDebugModeOverASimulatedOs() {
         // Debug mode writes poison into every freed object: over addresses with no memory behind them that would
         // crash the JVM at the first free, so the heap is refused before it exists.

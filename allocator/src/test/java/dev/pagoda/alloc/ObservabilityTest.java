@@ -67,6 +67,46 @@ class ObservabilityTest {
         assertTrue(limit.getBoolean("failed"));
     }
 
+    @Test
+    void shouldRecordReclaimRoundsInJfrAndJmx(@TempDir final Path dir) throws Exception {
+        final Path file = dir.resolve("reclaim.jfr");
+        final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        final ObjectName name = new ObjectName("dev.pagoda:type=Heap,name=" + ObjectName.quote("reclaim-test"));
+        try (Recording recording = new Recording()) {
+            recording.enable("dev.pagoda.MemoryReclaim");
+            recording.start();
+            try (Heap heap = Heap.builder().os(OsMemory.simulated()).zeroing(false).backgroundScavenger(false)
+                    .name("reclaim-test").memoryLimit(600 * PAGE).build()) {
+                final long[] held = {heap.allocate(500 * PAGE)};
+                heap.onMemoryPressure(wanted -> {
+                    if (held[0] == 0) {
+                        return 0;
+                    }
+                    heap.free(held[0]);
+                    held[0] = 0;
+                    return 500 * PAGE;
+                });
+                final long b = heap.allocate(300 * PAGE); // lacks 200 pages: the reclaimer frees 500
+                assertThrows(PagodaOutOfMemoryError.class, () -> heap.allocate(400 * PAGE), "nothing left to free");
+                assertEquals(2L, server.getAttribute(name, "ReclaimRounds"));
+                assertEquals(500 * PAGE, server.getAttribute(name, "ReclaimedBytes"));
+                assertEquals(1L, server.getAttribute(name, "ReclaimFailedAllocations"));
+                assertEquals(heap.stats().reclaims().rounds(), heap.stats().pages().reclaims().rounds());
+                heap.free(b);
+            }
+            recording.stop();
+            recording.dump(file);
+        }
+        final List<RecordedEvent> rounds = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals("dev.pagoda.MemoryReclaim")).toList();
+        assertEquals(2, rounds.size(), rounds::toString);
+        assertEquals("reclaim-test", rounds.getFirst().getString("heap"));
+        assertEquals(200 * PAGE, rounds.getFirst().getLong("wantedBytes"));
+        assertEquals(500 * PAGE, rounds.getFirst().getLong("reclaimedBytes"));
+        assertEquals(1, rounds.getFirst().getInt("reclaimersCalled"));
+        assertEquals(0, rounds.get(1).getLong("reclaimedBytes"));
+    }
+
     private static RecordedEvent only(final List<RecordedEvent> events, final String name) {
         final List<RecordedEvent> matching = events.stream().filter(e -> e.getEventType().getName().equals(name))
                 .toList();

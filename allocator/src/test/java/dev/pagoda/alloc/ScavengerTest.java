@@ -283,4 +283,38 @@ class ScavengerTest {
         assertTrue(trace.matches("pagoda scav traced: 3216 KiB work \\(bg\\), 0 KiB work \\(eager\\), 3216 KiB now, "
                 + "90% util\\R"), trace);
     }
+
+    @Test
+    void shouldSweepABacklogOfEmptySpansWithinAFewGenerations() throws Exception {
+        final HeapBuilder b = Heap.builder().os(os).zeroing(false).jmx(false).backgroundScavenger(false);
+        b.pages().clock(clock);
+        try (Heap heap = b.build()) {
+            // Another thread fills 2,048 spans of 1 KiB objects and frees them all: its cache keeps one span, the
+            // others are queued with every object free. A sweep of 16 spans per class a generation needed 128
+            // generations (32 s) for them; the scavenger's generation hook must return them within two seconds.
+            final Thread t = new Thread(() -> {
+                final long[] at = new long[16 << 10];
+                for (int i = 0; i < at.length; i++) {
+                    at[i] = heap.allocate(1024);
+                }
+                for (final long a : at) {
+                    heap.free(a);
+                }
+            });
+            t.start();
+            t.join();
+            final long spans = heap.stats().spans();
+            assertTrue(spans >= 2000, () -> spans + " spans");
+            int generations = 0;
+            while (heap.stats().spans() > 1 && generations < 12) {
+                clock.advance(GENERATION);
+                heap.pageHeap().scavenge(); // the scavenger's cycle alone, with its generation hook
+                generations++;
+            }
+            final long left = heap.stats().spans();
+            assertTrue(left <= 1, () -> left + " spans left after 12 generations");
+            assertTrue(generations <= 8, "the backlog took " + generations + " generations");
+            heap.checkInvariants();
+        }
+    }
 }

@@ -43,13 +43,13 @@ class DeadlockFreedomTest {
     void statsAndChecksNeverDeadlockWhileThreadsComeAndGo() throws Exception {
         for (int round = 0; round < 6; round++) {
             final Heap heap = Heap.builder().jmx(false).build();
-            final Failures failures = new Failures();
+            final Scenario scenario = new Scenario(DEADLINE_SECONDS);
             final AtomicLong views = new AtomicLong();
             final CountDownLatch workersDone = new CountDownLatch(1);
             final List<Thread> checkers = new ArrayList<>();
             for (int c = 0; c < 4; c++) {
                 final int which = c;
-                checkers.add(daemon("checker-" + c, () -> {
+                checkers.add(scenario.daemon("checker-" + c, () -> {
                     for (long i = 0; workersDone.getCount() > 0 || i < 4; i++) {
                         if ((i + which) % 2 == 0) {
                             heap.stats();
@@ -58,16 +58,16 @@ class DeadlockFreedomTest {
                         }
                         views.incrementAndGet();
                     }
-                }, failures));
+                }));
             }
             final List<Thread> workers = new ArrayList<>();
             for (int t = 0; t < 300; t++) {
-                workers.add(daemon("worker-" + t, () -> heap.free(heap.allocate(8192)), failures));
+                workers.add(scenario.daemon("worker-" + t, () -> heap.free(heap.allocate(8192))));
             }
-            awaitAll(workers, "workers of round " + round);
+            scenario.awaitAll(workers, "workers of round " + round);
             workersDone.countDown();
-            awaitAll(checkers, "checkers of round " + round);
-            failures.assertNone();
+            scenario.awaitAll(checkers, "checkers of round " + round);
+            scenario.assertNone();
             assertTrue(views.get() >= 16, "every checker made progress: " + views.get());
             heap.close();
         }
@@ -84,7 +84,7 @@ class DeadlockFreedomTest {
         final int threads = 4_000;
         final PageHeap heap = PageHeap.builder().os(OsMemory.simulated()).zeroing(false)
                 .backgroundScavenger(false).build();
-        final Failures failures = new Failures();
+        final Scenario scenario = new Scenario(DEADLINE_SECONDS);
         final CountDownLatch holding = new CountDownLatch(threads);
         final CountDownLatch release = new CountDownLatch(1);
         final List<Thread> parked = new ArrayList<>(threads);
@@ -100,31 +100,31 @@ class DeadlockFreedomTest {
                     }
                 }, "holder-" + t, 128 << 10);
                 thread.setDaemon(true);
-                thread.setUncaughtExceptionHandler(failures::add);
+                thread.setUncaughtExceptionHandler(scenario::add);
                 thread.start();
                 parked.add(thread);
             }
             if (!holding.await(DEADLINE_SECONDS, TimeUnit.SECONDS)) {
-                fail("the holders did not start within " + DEADLINE_SECONDS + " s:\n" + dump());
+                fail("the holders did not start within " + DEADLINE_SECONDS + " s:\n" + Scenario.dump());
             }
-            failures.assertNone();
+            scenario.assertNone();
             final AtomicReference<PageHeapStats> stats = new AtomicReference<>();
             final Thread small = new Thread(null, () -> {
                 stats.set(heap.stats());
                 heap.checkInvariants();
             }, "small-stack-checker", 192 << 10);
             small.setDaemon(true);
-            small.setUncaughtExceptionHandler(failures::add);
+            small.setUncaughtExceptionHandler(scenario::add);
             small.start();
-            awaitAll(List.of(small), "the small-stack checker");
-            failures.assertNone();
+            scenario.awaitAll(List.of(small), "the small-stack checker");
+            scenario.assertNone();
             assertEquals(threads * 64L * heap.pageSize(), stats.get().cachedBytes(),
                     "every holder's cache holds its whole group (the freed page went back to it): " + stats.get());
         } finally {
             release.countDown();
         }
-        awaitAll(parked, "the holders");
-        failures.assertNone();
+        scenario.awaitAll(parked, "the holders");
+        scenario.assertNone();
         heap.close();
     }
 
@@ -138,22 +138,22 @@ class DeadlockFreedomTest {
     void invariantsHoldUnderLoad() throws Exception {
         for (int round = 0; round < 6; round++) {
             final Heap heap = Heap.builder().jmx(false).build();
-            final Failures failures = new Failures();
+            final Scenario scenario = new Scenario(DEADLINE_SECONDS);
             final CountDownLatch workersDone = new CountDownLatch(1);
             final AtomicLong checks = new AtomicLong();
-            final Thread checker = daemon("load-checker", () -> {
+            final Thread checker = scenario.daemon("load-checker", () -> {
                 while (workersDone.getCount() > 0) {
                     heap.checkInvariants();
                     if (checks.incrementAndGet() % 4 == 0) {
                         heap.releaseToOs();
                     }
                 }
-            }, failures);
-            final List<Thread> workers = startWorkers(heap, 8, 400, round, true, new AtomicLong(), failures);
-            awaitAll(workers, "workers of round " + round);
+            });
+            final List<Thread> workers = startWorkers(heap, 8, 400, round, true, new AtomicLong(), scenario);
+            scenario.awaitAll(workers, "workers of round " + round);
             workersDone.countDown();
-            awaitAll(List.of(checker), "the load checker of round " + round);
-            failures.assertNone();
+            scenario.awaitAll(List.of(checker), "the load checker of round " + round);
+            scenario.assertNone();
             assertTrue(checks.get() > 0, "the checker ran");
             heap.checkInvariants();
             heap.close();
@@ -170,10 +170,11 @@ class DeadlockFreedomTest {
     void invariantsAndCountersHoldWhileTheReaperRetiresCaches() throws Exception {
         for (int round = 0; round < 6; round++) {
             final Heap heap = Heap.builder().jmx(false).build();
-            final Failures failures = new Failures();
+            final Scenario scenario = new Scenario(DEADLINE_SECONDS);
             final AtomicLong smallAllocs = new AtomicLong();
-            awaitAll(startWorkers(heap, 64, 120, round, false, smallAllocs, failures), "workers of round " + round);
-            failures.assertNone();
+            scenario.awaitAll(startWorkers(heap, 64, 120, round, false, smallAllocs, scenario),
+                    "workers of round " + round);
+            scenario.assertNone();
             final long until = System.nanoTime() + 200_000_000L;
             while (System.nanoTime() < until) {
                 heap.checkInvariants();
@@ -201,13 +202,13 @@ class DeadlockFreedomTest {
      */
     private static List<Thread> startWorkers(final Heap heap, final int threads, final int ops, final int seed,
                                              final boolean large, final AtomicLong smallAllocs,
-                                             final Failures failures) {
+                                             final Scenario scenario) {
         final ConcurrentLinkedQueue<Long> handoff = new ConcurrentLinkedQueue<>();
         final CountDownLatch ended = new CountDownLatch(threads);
         final List<Thread> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             final int id = t;
-            workers.add(daemon("worker-" + t, () -> {
+            workers.add(scenario.daemon("worker-" + t, () -> {
                 final SplittableRandom rnd = new SplittableRandom(seed * 1000L + id);
                 final List<Long> mine = new ArrayList<>();
                 long small = 0;
@@ -242,65 +243,8 @@ class DeadlockFreedomTest {
                 for (Long a; (a = handoff.poll()) != null; ) {
                     heap.free(a);
                 }
-            }, failures));
+            }));
         }
         return workers;
-    }
-
-    private static Thread daemon(final String name, final Runnable body, final Failures failures) {
-        final Thread t = Thread.ofPlatform().name(name).daemon(true).unstarted(body);
-        t.setUncaughtExceptionHandler(failures::add);
-        t.start();
-        return t;
-    }
-
-    /** Joins every thread by one deadline; fails with a thread dump if any is still running. */
-    private static void awaitAll(final List<Thread> threads, final String what) throws InterruptedException {
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEADLINE_SECONDS);
-        for (final Thread t : threads) {
-            final long left = deadline - System.nanoTime();
-            if (left > 0) {
-                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-            }
-            if (t.isAlive()) {
-                fail(what + " did not finish within " + DEADLINE_SECONDS + " s (" + t.getName() + " still runs):\n"
-                        + dump());
-            }
-        }
-    }
-
-    /** The stacks of the threads that take part (any thread in the allocator, and the scenario's own). */
-    private static String dump() {
-        final StringBuilder out = new StringBuilder();
-        int shown = 0;
-        for (final var e : Thread.getAllStackTraces().entrySet()) {
-            final String trace = java.util.Arrays.toString(e.getValue());
-            if (shown < 30 && (trace.contains("dev.pagoda") || e.getKey().getName().startsWith("pagoda"))) {
-                shown++;
-                out.append('"').append(e.getKey().getName()).append("\" ").append(e.getKey().getState()).append('\n');
-                for (final StackTraceElement f : e.getValue()) {
-                    out.append("    at ").append(f).append('\n');
-                }
-            }
-        }
-        return out.toString();
-    }
-
-    /** Throwables from the scenario's threads, reported together. */
-    private static final class Failures {
-        private final ConcurrentLinkedQueue<String> seen = new ConcurrentLinkedQueue<>();
-
-        void add(final Thread t, final Throwable e) {
-            final java.io.StringWriter w = new java.io.StringWriter();
-            e.printStackTrace(new java.io.PrintWriter(w));
-            final String trace = w.toString();
-            seen.add(t.getName() + ": " + trace.substring(0, Math.min(trace.length(), 3000)));
-        }
-
-        void assertNone() {
-            if (!seen.isEmpty()) {
-                fail(seen.size() + " thread(s) failed; the first: " + seen.peek());
-            }
-        }
     }
 }

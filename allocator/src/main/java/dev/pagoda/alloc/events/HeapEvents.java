@@ -10,8 +10,9 @@ import jdk.jfr.Timespan;
 
 /**
  * The heap's JDK Flight Recorder events, all in the category "Pagoda": a scavenger cycle, an allocation that
- * reached the memory limit, and heap growth. Each is committed only when a recording has it enabled; creating
- * one happens on slow paths only (growth, a finished cycle, the limit), never on the allocation fast path.
+ * reached the memory limit, a round of reclaimers at the limit, and heap growth. Each is committed only when a
+ * recording has it enabled; creating one happens on slow paths only (growth, a finished cycle, the limit), never on
+ * the allocation fast path.
  */
 public final class HeapEvents {
     private HeapEvents() {
@@ -66,6 +67,27 @@ public final class HeapEvents {
         boolean failed;
     }
 
+    /** A round of reclaimers asked to free memory for an allocation at the memory limit; its duration is the round's. */
+    @Name("dev.pagoda.MemoryReclaim")
+    @Label("Pagoda Memory Reclaim")
+    @Category("Pagoda")
+    @Description("An allocation met the heap's hard limit with too few free pages: the heap's reclaimers were asked "
+            + "to free the bytes it lacked")
+    static final class ReclaimRound extends Event {
+        @Label("Heap")
+        String heap;
+        @Label("Wanted")
+        @DataAmount
+        long wantedBytes;
+        @Label("Reclaimed")
+        @DataAmount
+        long reclaimedBytes;
+        @Label("Reclaimers Called")
+        int reclaimersCalled;
+        @Label("Reclaimer Failures")
+        int failures;
+    }
+
     /** The heap mapped new chunks, reserving a new arena first if needed. */
     @Name("dev.pagoda.HeapGrowth")
     @Label("Pagoda Heap Growth")
@@ -91,6 +113,40 @@ public final class HeapEvents {
             e.readyBytes = ready;
             e.releasedBytes = released;
             e.failed = failed;
+            e.commit();
+        }
+    }
+
+    /**
+     * Starts timing a round of reclaimers.
+     *
+     * @return the event to pass to {@link #reclaimEnded}
+     */
+    public static Event reclaimStarted() {
+        final ReclaimRound e = new ReclaimRound();
+        e.begin();
+        return e;
+    }
+
+    /**
+     * Ends and commits (if enabled) a round of reclaimers begun by {@link #reclaimStarted()}.
+     *
+     * @param started   the event from {@link #reclaimStarted()}
+     * @param heap      the heap's name
+     * @param wanted    the bytes asked for
+     * @param reclaimed the bytes the reclaimers reported
+     * @param called    how many reclaimers were called
+     * @param failures  how many of them threw or returned a negative count
+     */
+    public static void reclaimEnded(final Event started, final String heap, final long wanted, final long reclaimed,
+                                    final int called, final int failures) {
+        if (started instanceof ReclaimRound e && e.isEnabled()) {
+            e.end();
+            e.heap = heap;
+            e.wantedBytes = wanted;
+            e.reclaimedBytes = reclaimed;
+            e.reclaimersCalled = called;
+            e.failures = failures;
             e.commit();
         }
     }

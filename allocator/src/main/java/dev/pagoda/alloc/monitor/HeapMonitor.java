@@ -202,6 +202,21 @@ public final class HeapMonitor extends NotificationBroadcasterSupport implements
     }
 
     @Override
+    public long getReclaimRounds() {
+        return pages().reclaims().rounds();
+    }
+
+    @Override
+    public long getReclaimedBytes() {
+        return pages().reclaims().bytesReclaimed();
+    }
+
+    @Override
+    public long getReclaimFailedAllocations() {
+        return pages().reclaims().allocationsFailed();
+    }
+
+    @Override
     public long getMemoryLimit() {
         return heap.memoryLimit();
     }

@@ -1,6 +1,7 @@
 package dev.pagoda.alloc.pageheap;
 
 import dev.pagoda.alloc.PageHeapStats;
+import dev.pagoda.alloc.ReclaimStats;
 import dev.pagoda.alloc.ScavengerStats;
 import dev.pagoda.alloc.pagealloc.PageAlloc;
 import dev.pagoda.alloc.pagealloc.PageCache;
@@ -61,7 +62,8 @@ final class HeapChecker {
         this.pageSize = 1L << pageShift;
     }
 
-    PageHeapStats stats(final List<PageCache> caches, final LargeRuns large, final ScavengerStats scavenger) {
+    PageHeapStats stats(final List<PageCache> caches, final LargeRuns large, final ScavengerStats scavenger,
+                        final ReclaimStats reclaims) {
         long cached = 0;
         for (final PageCache c : caches) {
             cached += c.pages() + c.stash.pages();
@@ -76,7 +78,7 @@ final class HeapChecker {
         return new PageHeapStats(pageSize, all.length, all.length * arenaBytes, ungrown,
                 (pages.allocatedPages() - cached - inFlightPages) << pageShift, cached << pageShift,
                 (pages.freeResidentPages() + inFlightPages) << pageShift, pages.releasedPages() << pageShift, large.bytes(),
-                large.count(), s.readyBytes(), s.ownedBytes(), scavenger);
+                large.count(), s.readyBytes(), s.ownedBytes(), scavenger, reclaims);
     }
 
     void check(final List<PageCache> caches, final LargeRuns large) {

@@ -31,7 +31,9 @@ import java.util.function.Function;
  *   <li>the heap lock, which is never held while any of the above is taken.</li>
  * </ol>
  * Two whole-heap views therefore lock caches in the same order, whatever the order in which threads came and
- * went, and a cache's owner (its lock, then the heap lock) never waits for a view that waits for it.
+ * went, and a cache's owner (its lock, then the heap lock) never waits for a view that waits for it. The memory
+ * limit's reclaimers ({@link MemoryPressure}) run with none of these held, from the public allocation methods, and
+ * the monitor that lets one round run at a time is a leaf taken with none of them held.
  *
  * <p>A cache is admitted to {@link #live} under {@link #registry}, before it is used, and leaves it only once it
  * has been flushed; a view holds {@link #registry} from its snapshot of {@link #live} to its end, so no cache it

@@ -2,6 +2,7 @@ package dev.pagoda.alloc.pageheap;
 
 import dev.pagoda.alloc.HugePageReport;
 import dev.pagoda.alloc.PageHeapStats;
+import dev.pagoda.alloc.ReclaimStats;
 import dev.pagoda.alloc.ScavengerStats;
 import dev.pagoda.alloc.pagealloc.PageAlloc;
 import dev.pagoda.alloc.pagealloc.PageCache;
@@ -49,6 +50,8 @@ public final class PageHeapEngine {
     private final CloseGate gate = new CloseGate();
     /** OS pages released inside allocated runs (spans with free pages), subtracted from the resident ones. */
     private final InsideReleases inside;
+    /** The reclaimers, and the retry of allocations that met the memory limit ({@link MemoryPressure}). */
+    private final MemoryPressure pressure;
     /** Pagoda's own reads and writes of the heap's memory, fenced against close ({@link HeapMemory}). */
     private final HeapMemory memory = new HeapMemory();
     /** Whether the memory was given back (close, or the owning heap's last arena closing). */
@@ -94,6 +97,7 @@ public final class PageHeapEngine {
         }
         this.name = config.name() != null ? config.name() : "heap-" + NAMES.incrementAndGet();
         this.hugePages = HugePages.resolve(os, config.hugePages());
+        this.pressure = new MemoryPressure(name);
         this.arenas = new Arenas(pageShift, Long.numberOfTrailingZeros(arenaBytes));
         this.releaser = new Releaser(lock, pages, arenas, os, name, pageShift, config.memoryLimit(), gate);
         releaser.keepHugePages(hugePages.hugePagesInPlay());
@@ -264,7 +268,8 @@ public final class PageHeapEngine {
      * @return the statistics
      */
     public PageHeapStats stats(final ScavengerStats scavenger) {
-        return underAllLocks(held -> checker().stats(held, large, scavenger));
+        final ReclaimStats reclaims = pressure.stats();
+        return underAllLocks(held -> checker().stats(held, large, scavenger, reclaims));
     }
 
     /** Checks every invariant of the heap (the {@code PageHeap.checkInvariants} contract). */
@@ -304,6 +309,7 @@ public final class PageHeapEngine {
         if (gate.isShut()) {
             return false;
         }
+        pressure.close(); // wakes allocations waiting for a round of reclaimers: their retries then fail
         if (!gate.close()) {
             return false;
         }
@@ -449,6 +455,15 @@ public final class PageHeapEngine {
      */
     public Arenas arenas() {
         return arenas;
+    }
+
+    /**
+     * The engine's part: the reclaimers and the retry of allocations at the memory limit.
+     *
+     * @return the heap's memory pressure
+     */
+    public MemoryPressure pressure() {
+        return pressure;
     }
 
     /**

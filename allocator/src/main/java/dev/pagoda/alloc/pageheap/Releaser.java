@@ -17,6 +17,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * releases; this class does the forced ones ({@code releaseToOs}, the memory limit) and counts both kinds.
  */
 public final class Releaser {
+    /** The name of the hard limit in a {@link PagodaOutOfMemoryError}: what {@link MemoryPressure} relieves. */
+    static final String MEMORY_LIMIT = "memory limit (Ready bytes)";
+
     private final ReentrantLock lock;
     private final PageAlloc pages;
     private final Arenas arenas;
@@ -160,7 +163,7 @@ public final class Releaser {
         final boolean fits = bytes <= limit - ready;
         HeapEvents.limitReached(name, bytes, limit, ready, releasedNow, !fits);
         if (!fits) {
-            throw new PagodaOutOfMemoryError("memory limit (Ready bytes)", bytes, limit, ready, null);
+            throw new PagodaOutOfMemoryError(MEMORY_LIMIT, bytes, limit, ready, null);
         }
     }
 

@@ -19,6 +19,13 @@ import java.util.concurrent.locks.LockSupport;
  * within seconds raises it (a {@code MADV_DONTNEED} costs about 0.2-0.4 ms of kernel time per MiB here, so 1% of
  * a core returns a sustained ~30 MiB per second, plus the 300 ms of credit saved while idle).
  *
+ * <p>The pace follows the excess: each round begins at the largest share of one core a heap asks for
+ * ({@link Target#budget}), which is the process's budget unless a heap's retained memory is more than twice its goal;
+ * such a heap asks for what would return its excess within half a second, up to its own cap
+ * ({@code scavengerMaxCpuPercent}, 25% of one core by default). Work still comes in steps of at most a huge page,
+ * each taking the heap lock only around its bookkeeping, never across the {@code madvise}, so a faster pace costs
+ * the allocating threads no more than before: more of the scavenger thread's own time.
+ *
  * <p>A round gives every heap one step at a time, round-robin, for about a millisecond of measured work (a
  * step is one release of at most a huge page, or one collapse), then charges the work to the pacer. When no
  * heap has anything to do, the thread parks for {@value #IDLE_POLL_MS} ms and looks again: it sleeps, never
@@ -35,6 +42,17 @@ public final class BackgroundScavenger {
          * @return bytes released or collapsed, 0 if the heap has nothing to do now
          */
         long step();
+
+        /**
+         * The share of one core this heap asks for now, from how far it is above its goal
+         * ({@link Pacer#budget}); the loop paces at the largest share its heaps ask for.
+         *
+         * @param base the process's budget
+         * @return at least {@code base}
+         */
+        default double budget(final double base) {
+            return base;
+        }
     }
 
     static final long IDLE_POLL_MS = 100;
@@ -142,16 +160,65 @@ public final class BackgroundScavenger {
     }
 
     /**
+     * The largest share of one core a heap asks for, at least the process's budget. A heap that fails to answer
+     * asks for the budget; its failure is logged as a failed step is.
+     */
+    private double budget() {
+        final double base = pacer.base();
+        double wanted = base;
+        for (final WeakReference<Target> ref : targets) {
+            final Target t = ref.get();
+            if (t != null) {
+                try {
+                    final double asked = t.budget(base);
+                    if (asked > wanted) {
+                        wanted = Math.min(1, asked);
+                    }
+                } catch (final RuntimeException | Error e) {
+                    failed(t, e);
+                }
+            }
+        }
+        return wanted;
+    }
+
+    /** Logs a heap's failure: a warning the first time, DEBUG after; rethrows the JVM's own errors. */
+    private void failed(final Target t, final Throwable e) {
+        if (e instanceof VirtualMachineError v) {
+            throw v;
+        }
+        LOG.log(warned.put(t, Boolean.TRUE) == null ? System.Logger.Level.WARNING
+                : System.Logger.Level.DEBUG, "pagoda scavenger: a heap's step failed; its memory "
+                + "stays consistent and the scavenger goes on", e);
+    }
+
+    /** The share of one core in force since the last round began. */
+    double fraction() {
+        return pacer.fraction();
+    }
+
+    /** The pacer's credit at {@code now}, in nanoseconds of work (for tests: the loop owns the pacer). */
+    long credit(final long now) {
+        return pacer.credit(now);
+    }
+
+    /**
      * One round: waits for credit if there is none, else steps the heaps in turn for about
      * {@value #WORK_SLICE} ns of work and charges it.
      *
      * @return how long to sleep before the next round, 0 to go on at once
      */
     long runOnce() {
+        final long asked = clock.nanoTime();
+        final double fraction = budget();
         final long start = clock.nanoTime();
+        pacer.fraction(fraction, asked);
+        pacer.charge(start - asked, start); // asking is work too: a heap may start a generation when asked
         final long wait = pacer.nanosUntil(WORK_SLICE, start);
         if (wait > 0) {
-            return wait;
+            // At most an idle poll: the heaps' budgets are asked again then, so one that a drop has left far above
+            // its goal raises the pace within 100 ms even while the loop owes work.
+            return Math.min(wait, IDLE_POLL);
         }
         boolean worked;
         long now = start;
@@ -170,15 +237,9 @@ public final class BackgroundScavenger {
                 try {
                     worked |= t.step() > 0;
                 } catch (final RuntimeException | Error e) {
-                    if (e instanceof VirtualMachineError) {
-                        throw e;
-                    }
+                    failed(t, e); // warn once per heap; later failures of the same heap are logged at DEBUG only
                     failed = failed == null ? new java.util.HashSet<>() : failed;
                     failed.add(t);
-                    // Warn once per heap; later failures of the same heap are logged at DEBUG only.
-                    LOG.log(warned.put(t, Boolean.TRUE) == null ? System.Logger.Level.WARNING
-                            : System.Logger.Level.DEBUG, "pagoda scavenger: a heap's step failed; its memory "
-                            + "stays consistent and the scavenger goes on", e);
                 }
                 now = clock.nanoTime();
             }

@@ -40,6 +40,11 @@ public final class Scavenger implements BackgroundScavenger.Target {
     private static final long GENERATION = GENERATION_MS * 1_000_000L;
     private static final int RETAIN_EXTRA_PERCENT = 10;
     private static final int REDUCE_EXTRA_PERCENT = 5;
+    /**
+     * The cost of a release before any was measured: 0.3 ms of work per MiB, what {@code MADV_DONTNEED} of
+     * resident memory costs on the machines measured (0.2-0.4 ms).
+     */
+    static final double INITIAL_NANOS_PER_BYTE = 300_000.0 / (1 << 20);
 
     private final String name;
     private final ReentrantLock lock;
@@ -53,6 +58,24 @@ public final class Scavenger implements BackgroundScavenger.Target {
     private final boolean collapse;
     private final boolean trace;
     private volatile long memoryTarget;
+    /** The most of one core the background scavenger may spend on this heap when it is far above its goal. */
+    private final double maxFraction;
+    /**
+     * The excess found when this heap was last seen far above its goal ({@link Pacer#far}), the largest such while
+     * it releases; 0 once it meets its goal or closes (both on the live pages of the moment of the look). While it is not 0 and the heap is not resting (nothing left
+     * below its cursor that it may release this generation), the heap asks for a faster pace ({@link #budget}): the
+     * whole excess, not just the part above twice the goal, goes back at that pace, across generations. Guarded by
+     * this object's monitor.
+     */
+    private long drainExcess;
+    /**
+     * What a release costs, nanoseconds of measured work per byte: the decaying sums of work and bytes over the
+     * steps that released ({@link #costWork}, {@link #costBytes}), divided. Guarded by this object's monitor.
+     */
+    private double nanosPerByte = INITIAL_NANOS_PER_BYTE;
+    /** Decaying sums of measured work and released bytes; guarded by this object's monitor. */
+    private double costWork = INITIAL_NANOS_PER_BYTE * (1 << 20);
+    private double costBytes = 1 << 20;
     /** Run at the start of every generation, before the goal is read: the Heap frees its empty spans. */
     private volatile Runnable generationHook = () -> { };
 
@@ -81,9 +104,17 @@ public final class Scavenger implements BackgroundScavenger.Target {
      * @param background   whether the background scavenger serves this heap
      * @param trace        whether each cycle prints a line ({@code scavtrace})
      * @param memoryTarget the soft target on Ready bytes, {@link Long#MAX_VALUE} for none
+     * @param maxFraction  the most of one core the background scavenger may spend on this heap while it is far
+     *                     above its goal, in (0, 1] ({@link Pacer#budget})
+     * @throws IllegalArgumentException if {@code maxFraction} is not in (0, 1]
      */
     public Scavenger(final PageHeapEngine engine, final Clock clock, final boolean background, final boolean trace,
-                     final long memoryTarget) {
+                     final long memoryTarget, final double maxFraction) {
+        if (!(maxFraction > 0 && maxFraction <= 1)) {
+            throw new IllegalArgumentException("scavenger's maximum CPU fraction must be in (0, 1]: maxFraction="
+                    + maxFraction);
+        }
+        this.maxFraction = maxFraction;
         this.name = engine.name();
         this.lock = engine.lock();
         this.pages = engine.pageAlloc();
@@ -169,12 +200,12 @@ public final class Scavenger implements BackgroundScavenger.Target {
         return new Goal(retained, live, retainedGoal, os.stats().readyBytes(), readyGoal);
     }
 
-    @Override
-    public synchronized long step() {
-        if (closed) {
-            return 0;
-        }
-        final long t0 = clock.nanoTime();
+    /**
+     * Looks at the heap at {@code t0}: starts a new generation if one is due, reads the goal on the generation's
+     * peak of live pages, and notes whether the heap is far above its goal ({@link #drainExcess}). Called with this
+     * monitor held, by every step and by {@link #budget} while the loop waits.
+     */
+    private Goal observe(final long t0) {
         if (t0 - generationStart >= GENERATION) {
             generationStart = t0;
             Locks.locked(lock, pages.scavengeIndex::nextGeneration);
@@ -186,9 +217,27 @@ public final class Scavenger implements BackgroundScavenger.Target {
         }
         final Goal now = goal();
         peakLive = Math.max(peakLive, now.live());
-        final Goal goal = now.withLive(Math.max(peakLive, lastPeakLive), pageShift);
+        // The pace looks at the live pages of this moment, not the generation's peak that the releases respect: a drop
+        // is seen at once (the pace is up when the peak lets the releases start), and the pace stays up until the goal
+        // of this moment is met, not when the peak's goal, about to fall, is.
+        if (now.excess() < 1L << pageShift) {
+            drainExcess = 0;
+        } else if (Pacer.far(now.retained(), now.retainedGoal()) || Pacer.far(now.ready(), now.readyGoal())) {
+            drainExcess = Math.max(drainExcess, now.excess());
+        }
+        return now.withLive(Math.max(peakLive, lastPeakLive), pageShift);
+    }
+
+    @Override
+    public synchronized long step() {
+        if (closed) {
+            return 0;
+        }
+        final long t0 = clock.nanoTime();
+        final Goal goal = observe(t0);
         final long excess = goal.excess();
         long done = 0;
+        boolean released = false;
         if (excess >= 1L << pageShift && !resting) {
             inCycle = true;
             // Whole pages of excess, rounded down: the index passes over short holes only while the goal wants at
@@ -207,6 +256,7 @@ public final class Scavenger implements BackgroundScavenger.Target {
                 cursor = ScavengeIndex.first(run);
                 done = (long) ScavengeIndex.length(run) << pageShift;
                 cycleReleased += done;
+                released = true;
             }
         } else if (collapse) {
             done = collapseOne();
@@ -214,6 +264,13 @@ public final class Scavenger implements BackgroundScavenger.Target {
         final long work = clock.nanoTime() - t0;
         if (done > 0 || inCycle) {
             workNanos.add(work); // a look that finds nothing to do is not counted as work
+        }
+        if (released && work > 0) {
+            // Weighted by bytes, so that a few one-page releases (mostly system call overhead) do not make a
+            // drop of gigabytes look dearer than it is.
+            costWork = costWork * 7 / 8 + work;
+            costBytes = costBytes * 7 / 8 + done;
+            nanosPerByte = costWork / costBytes;
         }
         if (inCycle) {
             cycleWork += work;
@@ -267,6 +324,29 @@ public final class Scavenger implements BackgroundScavenger.Target {
     /** Stops stepping; waits for a step in progress. Idempotent. */
     public synchronized void close() {
         closed = true;
+        drainExcess = 0;
+    }
+
+    /**
+     * The share of one core this heap asks of the background scavenger: the process's {@code base}, unless its
+     * retained memory (or its Ready memory, against a soft target) was found more than twice its goal; then, until
+     * the goal is met (and except while nothing more may be released this generation), what returns that excess
+     * within half a second at the measured cost of a release, up to the heap's cap ({@link Pacer#budget}). The loop
+     * asks at every round, also while it waits for credit, so a heap looks at itself (and its generations turn)
+     * even then.
+     */
+    @Override
+    public synchronized double budget(final double base) {
+        if (closed) {
+            return base;
+        }
+        observe(clock.nanoTime());
+        return resting ? base : Pacer.budget(base, maxFraction, drainExcess, nanosPerByte);
+    }
+
+    /** The most of one core the background scavenger may spend on this heap. */
+    public double maxFraction() {
+        return maxFraction;
     }
 
     public ScavengerStats stats() {

@@ -12,7 +12,8 @@
  *   <li><b>Goals.</b> Retained pages (allocated plus free resident) at most live pages plus 10%, and, when a soft
  *   memory target is set, Ready bytes at most 95% of
  *   it. The hard memory limit is different: an
- *   allocation that would pass it first releases free pages synchronously, and fails only if that is not enough.
+ *   allocation that would pass it first releases free pages synchronously, then asks the heap's reclaimers (in the
+ *   page heap engine's {@code MemoryPressure}), and fails only if that is not enough.
  *   {@code releaseToOs} releases everything free now (Go's {@code debug.FreeOSMemory}).</li>
  *   <li><b>Order and density</b> ({@code ScavengeIndex}). Highest addresses first, so the bottom of the heap, where
  *   first-fit allocation lands, stays dense and resident. Chunks that were at least 96.875% in use during the
@@ -25,10 +26,22 @@
  *   process, round-robin, one huge page at a time. A token bucket paces it to 1% of one core, measured with the
  *   monotonic clock around its own work; credit saved while idle (up to 30 s worth, 300 ms of work) is spent at
  *   once, so memory freed after a quiet spell goes back within a second instead of trickling back. With nothing
- *   to do it parks for 100 ms between looks; it never spins. At each generation the {@code Heap}
- *   also looks at a few queued spans per size class (the queues rotate) and returns those with no live object
- *   to the page heap, so freed small objects become releasable pages without a walk of every span. The budget
- *   is the process's: {@code -Dpagoda.scavenger.cpuPercent=N}.</li>
+ *   to do it parks for 100 ms between looks; it never spins, and never sleeps longer than that without asking
+ *   its heaps again how fast it may go.</li>
+ *   <li><b>A pace that follows the excess</b> ({@code Pacer.budget}). Near its goal (retained memory at most
+ *   twice it, or Ready at most twice 95% of a soft target) a heap gets the 1%: a heap that churns costs what it
+ *   always did. A heap found more than twice its goal asks, until its goal is met, for what returns that whole
+ *   excess within half a second at the cost of a release measured on its own steps (0.2-0.4 ms per MiB here),
+ *   between the 1% and its cap ({@code scavengerMaxCpuPercent}, 25% of one core by default); the thread runs at
+ *   the largest share any heap asks for. So a drop of gigabytes goes back within a couple of seconds, where 1%
+ *   returned ~30 MiB a second once the saved credit was spent. Only the 1% is saved as credit: the share above
+ *   it pays off overruns and is spent as it accrues, so a fast spell leaves no larger burst behind it. The steps
+ *   stay the same size and take the heap lock only around their bookkeeping, never across the
+ *   {@code madvise}: a faster pace is more of the scavenger thread's time, not the allocating threads'.</li>
+ *   <li><b>Generations and spans.</b> At each generation the {@code Heap}
+ *   also looks at a bounded number of queued spans per size class (the queues rotate) and returns those with no
+ *   live object to the page heap, so freed small objects become releasable pages without a walk of every span.
+ *   The base budget is the process's ({@code -Dpagoda.scavenger.cpuPercent=N}); the cap is each heap's.</li>
  *   <li><b>Huge pages</b> ({@code HugePagePolicy}). Leave them to the system, prefer them
  *   ({@code MADV_HUGEPAGE} on every chunk as it is mapped), forbid them ({@code MADV_NOHUGEPAGE}), or have the
  *   scavenger collapse densely used chunks ({@code MADV_COLLAPSE}, off every lock, once per chunk until pages of

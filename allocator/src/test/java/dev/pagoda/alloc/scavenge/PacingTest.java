@@ -29,6 +29,21 @@ class PacingTest {
         };
     }
 
+    /** A heap with nothing to release that answers {@code budget} when the loop asks how fast it may go. */
+    private static BackgroundScavenger.Target idleHeapAsking(final java.util.function.DoubleUnaryOperator budget) {
+        return new BackgroundScavenger.Target() {
+            @Override
+            public long step() {
+                return 0;
+            }
+
+            @Override
+            public double budget(final double base) {
+                return budget.applyAsDouble(base);
+            }
+        };
+    }
+
     /** Runs the loop for {@code duration} of fake time; returns the longest sleep it asked for. */
     private long run(final BackgroundScavenger loop, final long duration) {
         final long end = clock.nanoTime() + duration;
@@ -108,6 +123,20 @@ class PacingTest {
     }
 
     @Test
+    void shouldGoOnAtTheBaseWhenAHeapFailsToSayHowFastItWants() {
+        final BackgroundScavenger loop = new BackgroundScavenger(clock, 0.01, 10 * SECOND);
+        final AtomicLong work = new AtomicLong();
+        final BackgroundScavenger.Target broken = idleHeapAsking(base -> {
+            throw new IllegalStateException("injected");
+        });
+        loop.register(broken);
+        loop.register(busyHeap(10_000, work));
+        assertEquals(0, loop.runOnce(), "the healthy heap still worked");
+        assertTrue(work.get() > 0);
+        assertEquals(0.01, loop.fraction(), 1e-12, "at the base");
+    }
+
+    @Test
     void shouldRefuseAFractionOutsideZeroToOne() {
         assertThrows(IllegalArgumentException.class, () -> new Pacer(0, SECOND, 0));
         assertThrows(IllegalArgumentException.class, () -> new Pacer(1.5, SECOND, 0));
@@ -124,6 +153,62 @@ class PacingTest {
                     () -> BackgroundScavenger.fraction(bad));
             assertTrue(e.getMessage().contains("pagoda.scavenger.cpuPercent=" + bad), e.getMessage());
         }
+    }
+
+    @Test
+    void shouldKeepTheBaseNearTheGoalAndRiseOnlyFarAboveIt() {
+        final double base = 0.01;
+        final double max = 0.25;
+        final long mib = 1L << 20;
+        final double cost = Scavenger.INITIAL_NANOS_PER_BYTE;
+        // Near the goal: at most twice it, whatever the sizes.
+        for (final long goal : new long[] {0, 1, 8192, 100 * mib, 1L << 40}) {
+            for (final long current : new long[] {0, goal, goal + goal / 2, 2 * goal}) {
+                assertTrue(!Pacer.far(current, goal), current + " bytes against a goal of " + goal + " are near it");
+            }
+            assertTrue(Pacer.far(2 * goal + 1, goal), "just past twice the goal is far");
+        }
+        assertTrue(!Pacer.far(Long.MAX_VALUE - 1, Long.MAX_VALUE), "no goal (no soft target) is never far");
+        // The drain pace: what returns the excess within half a second, between the base and the cap.
+        assertEquals(base, Pacer.budget(base, max, 0, cost), "no excess: the base");
+        assertEquals(base, Pacer.budget(base, max, mib, cost), "1 MiB takes 0.3 ms: the base is plenty");
+        assertEquals(base, Pacer.budget(base, 0.005, 4L << 30, cost), "a cap below the base keeps the base");
+        assertEquals(base, Pacer.budget(base, base, 4L << 30, cost), "a cap at the base keeps the base");
+        assertEquals(256 * mib * cost / Pacer.DRAIN_NANOS, Pacer.budget(base, max, 256 * mib, cost), 1e-12,
+                "256 MiB at 0.3 ms/MiB: 15% of a core returns it within half a second");
+        assertEquals(max, Pacer.budget(base, max, 4L << 30, cost), "4 GiB would need more than the cap: the cap");
+        double last = base;
+        for (long excess = mib; excess < 64L << 30; excess *= 2) {
+            final double f = Pacer.budget(base, max, excess, cost);
+            assertTrue(f >= last && f >= base && f <= max, () -> "monotone and bounded at " + f);
+            last = f;
+        }
+    }
+
+    @Test
+    void shouldPaceAtTheLargestShareAHeapAsksForAndComeBackToTheBase() {
+        final BackgroundScavenger loop = new BackgroundScavenger(clock, 0.01, 10 * SECOND);
+        final AtomicLong work = new AtomicLong();
+        final double[] asked = {0.01};
+        final BackgroundScavenger.Target near = busyHeap(10_000, work);
+        final BackgroundScavenger.Target far = idleHeapAsking(base -> Math.max(base, asked[0]));
+        loop.register(near);
+        loop.register(far);
+        run(loop, 20 * SECOND); // spend the saved credit
+        asked[0] = 0.2;
+        final long before = work.get();
+        run(loop, 10 * SECOND);
+        assertEquals(0.2, loop.fraction(), 1e-12, "the far heap's share is in force");
+        final double spent = (double) (work.get() - before) / (10 * SECOND);
+        assertTrue(spent > 0.19 && spent < 0.21, () -> "spent " + spent + " of one core at a pace of 20%");
+        asked[0] = 0.01;
+        final long after = work.get();
+        run(loop, 100 * SECOND);
+        assertEquals(0.01, loop.fraction(), 1e-12, "back at the base once no heap asks for more");
+        // Credit saved at 20% is capped at the base's: no larger burst than 1% of the window afterwards.
+        final double back = (double) (work.get() - after) / (100 * SECOND);
+        assertTrue(back <= 0.01 + (0.01 * 10 * SECOND + BackgroundScavenger.WORK_SLICE) / (100.0 * SECOND),
+                () -> "spent " + back + " of one core back at the base");
     }
 
     @Test
