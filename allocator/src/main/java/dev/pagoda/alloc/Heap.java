@@ -244,7 +244,7 @@ public final class Heap implements AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public LocalHeap local() {
-        return new LocalHeap(engine);
+        return new LocalHeap(engine, pressure);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.pagoda.alloc;
 
+import dev.pagoda.alloc.pageheap.MemoryPressure;
 import dev.pagoda.alloc.small.HeapEngine;
 import dev.pagoda.alloc.small.ThreadCache;
 
@@ -34,10 +35,13 @@ public final class LocalHeap implements AutoCloseable {
     private final HeapEngine engine;
     private final ThreadCache cache;
     private final Thread owner;
+    /** The heap's reclaimers: a failure at the memory limit asks them (on this thread), then retries. */
+    private final MemoryPressure pressure;
     private boolean closed;
 
-    LocalHeap(final HeapEngine engine) {
+    LocalHeap(final HeapEngine engine, final MemoryPressure pressure) {
         this.engine = engine;
+        this.pressure = pressure;
         this.owner = Thread.currentThread();
         this.cache = engine.localCache();
     }
@@ -48,13 +52,21 @@ public final class LocalHeap implements AutoCloseable {
      * @param size the bytes wanted, at least 1
      * @return the address; never 0
      * @throws IllegalArgumentException if {@code size} is not positive or too large to round up
-     * @throws PagodaOutOfMemoryError   if the heap's budget is exhausted or the OS refuses memory
+     * @throws PagodaOutOfMemoryError   if the heap's budget is exhausted, the OS refuses memory, or the memory limit
+     *                                  is reached and the heap's {@link Reclaimer}s cannot free enough
      * @throws IllegalStateException    if the handle or the heap is closed
      * @throws WrongThreadException     if called from another thread than the handle's
      */
     public long allocate(final long size) {
         check();
-        return engine.allocate(cache, size);
+        if (!pressure.active()) {
+            return engine.allocate(cache, size); // no exception handler on the fast path of a heap without reclaimers
+        }
+        try {
+            return engine.allocate(cache, size);
+        } catch (final PagodaOutOfMemoryError e) {
+            return pressure.retry(e, () -> engine.allocate(cache, size));
+        }
     }
 
     /**
@@ -64,13 +76,21 @@ public final class LocalHeap implements AutoCloseable {
      * @param alignment a power of two
      * @return the address, a multiple of {@code alignment}; never 0
      * @throws IllegalArgumentException if {@code size} is not positive or {@code alignment} not a power of two
-     * @throws PagodaOutOfMemoryError   if the heap's budget is exhausted or the OS refuses memory
+     * @throws PagodaOutOfMemoryError   if the heap's budget is exhausted, the OS refuses memory, or the memory limit
+     *                                  is reached and the heap's {@link Reclaimer}s cannot free enough
      * @throws IllegalStateException    if the handle or the heap is closed
      * @throws WrongThreadException     if called from another thread than the handle's
      */
     public long allocate(final long size, final long alignment) {
         check();
-        return engine.allocate(cache, size, alignment);
+        if (!pressure.active()) {
+            return engine.allocate(cache, size, alignment);
+        }
+        try {
+            return engine.allocate(cache, size, alignment);
+        } catch (final PagodaOutOfMemoryError e) {
+            return pressure.retry(e, () -> engine.allocate(cache, size, alignment));
+        }
     }
 
     /**

@@ -24,6 +24,8 @@ public final class InsideReleases {
     private final ReentrantLock lock;
     private final OsMemory os;
     private final CloseGate gate;
+    /** The hard limit's path: making pages Ready again for an object counts against the memory limit. */
+    private final Releaser releaser;
     /** Released ranges, address to bytes, disjoint; guarded by {@link #lock}. */
     private final TreeMap<Long, Long> released = new TreeMap<>();
     /** Ranges whose {@code unused} or {@code used} is under way, {@code [address, bytes, ...]}; guarded by {@link #lock}. */
@@ -31,7 +33,8 @@ public final class InsideReleases {
     private long releasedBytes;
     private long movingBytes;
 
-    InsideReleases(final ReentrantLock lock, final OsMemory os, final CloseGate gate) {
+    InsideReleases(final ReentrantLock lock, final OsMemory os, final CloseGate gate, final Releaser releaser) {
+        this.releaser = releaser;
         this.lock = lock;
         this.os = os;
         this.gate = gate;
@@ -51,10 +54,18 @@ public final class InsideReleases {
      * Makes a range given to {@link #release} Ready again, before an object on it is handed out or its run goes
      * back to the page allocator.
      *
+     * @param withinLimit whether the bytes must fit under the heap's memory limit first (an object about to be handed
+     *                    out); false for a run going back to the page allocator, which only moves the books: its pages
+     *                    were not touched, and the limit's path releases free pages first when it next needs room
      * @throws IllegalStateException if the heap is closed or closing
+     * @throws dev.pagoda.alloc.PagodaOutOfMemoryError if {@code withinLimit} and the limit has no room; the range
+     *                                                 stays released
      * @throws dev.pagoda.os.OsMemoryException if the OS refused; the range stays released
      */
-    public void ready(final long address, final long bytes) {
+    public void ready(final long address, final long bytes, final boolean withinLimit) {
+        if (withinLimit) {
+            releaser.reserveReady(bytes, false); // the caller may hold a shard's lock: caches are not flushed
+        }
         transition(address, bytes, false);
     }
 

@@ -107,7 +107,7 @@ public final class PageHeapEngine {
         this.runs = new RunAllocator(lock, pages, arenas, os, budget, releaser, growth, pageShift, config.pageCaches(),
                 gate, memory);
         this.caches = runs.caches;
-        this.inside = new InsideReleases(lock, os, gate);
+        this.inside = new InsideReleases(lock, os, gate, releaser);
         if (caches != null) {
             releaser.flushCaches(caches::flushAll);
         }

@@ -522,14 +522,17 @@ public final class HeapEngine {
         return done;
     }
 
-    /** Makes the released units {@code units} of the span Ready again, each run of adjacent ones in one call. */
-    private void readyInside(final Span s, final long units) {
+    /**
+     * Makes the released units {@code units} of the span Ready again, each run of adjacent ones in one call, within
+     * the memory limit if {@code withinLimit} (for an object about to be handed out).
+     */
+    private void readyInside(final Span s, final long units, final boolean withinLimit) {
         for (long m = units; m != 0; ) {
             final int from = Long.numberOfTrailingZeros(m);
             final int to = from + Long.numberOfTrailingZeros(~(m >>> from));
             final long start = (long) from << s.unitShift;
             final long length = Math.min(s.bytes, (long) to << s.unitShift) - start;
-            pages.insideReleases().ready(s.base + start, length);
+            pages.insideReleases().ready(s.base + start, length, withinLimit);
             final long run = to == 64 ? -1L << from : (1L << to) - (1L << from);
             s.released &= ~run;
             m &= ~run;
@@ -539,7 +542,7 @@ public final class HeapEngine {
     /** Gives an empty span's pages back to the page heap, its released units made Ready first. */
     private void freeSpan(final Span s) {
         if (s.released != 0) {
-            readyInside(s, s.released);
+            readyInside(s, s.released, false);
         }
         spans.unindex(s);
         pages.freeRun(s.base);
@@ -555,7 +558,7 @@ public final class HeapEngine {
             return;
         }
         try {
-            readyInside(span, units);
+            readyInside(span, units, true);
         } catch (final RuntimeException e) {
             span.freeLocal(i);
             span.allocs--; // the object was never handed out
