@@ -1,6 +1,9 @@
 package dev.pagoda.bench.workload;
 
 import dev.pagoda.alloc.Heap;
+import dev.pagoda.alloc.HeapStats;
+import dev.pagoda.alloc.PageHeapStats;
+import dev.pagoda.alloc.SizeClassStats;
 import dev.pagoda.bench.Libc;
 
 import java.util.function.LongBinaryOperator;
@@ -16,6 +19,8 @@ final class AddressAllocator implements AllocatorUnderTest {
     private final LongBinaryOperator allocateAligned;
     private final LongConsumer free;
     private final Runnable close;
+    /** The Pagoda heap behind the handles, for {@link #memoryReport()}; null for the other allocators. */
+    private Heap heap;
 
     private AddressAllocator(final String name, final LongUnaryOperator allocate,
                              final LongBinaryOperator allocateAligned, final LongConsumer free,
@@ -53,7 +58,29 @@ final class AddressAllocator implements AllocatorUnderTest {
     }
 
     private static AddressAllocator of(final String name, final Heap heap) {
-        return new AddressAllocator(name, heap::allocate, heap::allocate, heap::free, heap::close);
+        final AddressAllocator a = new AddressAllocator(name, heap::allocate, heap::allocate, heap::free, heap::close);
+        a.heap = heap;
+        return a;
+    }
+
+    @Override
+    public String memoryReport() {
+        if (heap == null) {
+            return "";
+        }
+        final HeapStats s = heap.stats();
+        final PageHeapStats p = s.pages();
+        long objects = 0;
+        for (final SizeClassStats c : s.classes()) {
+            objects += c.liveObjects() * c.size();
+        }
+        final long mib = 1 << 20;
+        return String.format(java.util.Locale.ROOT, "%s heap: Ready %d MiB = spans %d MiB (live objects %d MiB, "
+                        + "released inside %d MiB) + page runs %d MiB + page caches %d MiB + free resident %d MiB; "
+                        + "released %d MiB; scavenger goal %d MiB, retained %d MiB", name, p.readyBytes() / mib,
+                s.spanBytes() / mib, objects / mib, s.spanReleasedBytes() / mib, s.pageRunBytes() / mib,
+                p.cachedBytes() / mib, p.freeBytes() / mib, p.releasedBytes() / mib, p.scavenger().goalBytes() / mib,
+                p.scavenger().retainedBytes() / mib);
     }
 
     /**

@@ -36,6 +36,16 @@ public interface AllocatorUnderTest extends AutoCloseable {
     }
 
     /**
+     * What the allocator holds, for the workloads' end-of-run line on standard error: a Pagoda heap's statistics;
+     * empty for allocators that keep no such figures.
+     *
+     * @return one line, or an empty string
+     */
+    default String memoryReport() {
+        return "";
+    }
+
+    /**
      * Whether the allocator called {@code name} hands out zeroed memory, so that it is compared with its kind.
      *
      * @param name one of {@link #NAMES}

@@ -117,6 +117,10 @@ final class ChurnHarness {
                 sampler.start();
                 metrics = new ChurnHarness(options, workload.apply(options, allocator), sampler).run();
             }
+            final String report = allocator.memoryReport();
+            if (!report.isEmpty()) {
+                System.err.println(report);
+            }
             for (final Metric m : metrics) {
                 out.println(m.toLine());
             }
