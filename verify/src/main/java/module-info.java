@@ -5,6 +5,8 @@
 module dev.pagoda.verify {
     requires transitive dev.pagoda.os;
     requires transitive dev.pagoda.alloc;
+    /** Per-thread allocation counters, for the tests that hold hot paths to zero Java garbage. */
+    requires jdk.management;
 
     exports dev.pagoda.verify;
 }

@@ -10,7 +10,6 @@ import dev.pagoda.os.ThreadSlot;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The small-object engine under the public {@code dev.pagoda.alloc.Heap}, after Go's {@code mcache}/{@code mcentral}
@@ -25,7 +24,7 @@ public final class HeapEngine {
     private final int pageShift;
     private final boolean zeroing;
     /** Spans with free objects and no owner, per size class. */
-    private final List<ConcurrentLinkedQueue<Span>> partial = new ArrayList<>(SizeClasses.COUNT);
+    private final List<SpanQueue> partial = new ArrayList<>(SizeClasses.COUNT);
     private final ThreadSlot<ThreadCache> caches;
     private final ThreadCache[] shards;
     /**
@@ -75,7 +74,7 @@ public final class HeapEngine {
         this.counters = new HeapCounters(pageSize);
         this.spans = new SpanTable(pages, counters);
         for (int c = 0; c < SizeClasses.COUNT; c++) {
-            partial.add(new ConcurrentLinkedQueue<>());
+            partial.add(new SpanQueue());
         }
         this.caches = ThreadSlot.create("pagoda-heap-cache", () -> new ThreadCache(false),
                 this::retire);
@@ -455,7 +454,7 @@ public final class HeapEngine {
         final int pass = passes.getAndIncrement();
         final Object reclaimer = new Object();
         long releasedInside = 0;
-        for (final ConcurrentLinkedQueue<Span> q : partial) {
+        for (final SpanQueue q : partial) {
             final int n = perClass == Integer.MAX_VALUE ? q.size() : perClass;
             Span first = null;
             for (int k = 0; k < n; k++) {

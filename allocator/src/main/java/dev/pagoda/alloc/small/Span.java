@@ -72,6 +72,8 @@ final class Span {
     long released;
     /** The log2 of a release unit's bytes. */
     final int unitShift;
+    /** The next span in its class's {@link SpanQueue}; guarded by that queue's monitor. */
+    Span nextQueued;
     /** Owner-only: the scavenger generation since which the span has sat detached, 0 while a cache holds it. */
     int idleSince;
 

@@ -9,7 +9,8 @@
  * the owning thread flips the bit back the same way; a free by any other thread is one atomic OR into the
  * span's <i>remote</i> bitmap (mimalloc's thread-free list), which the owner folds in when its bitmap runs
  * dry. A span the owner lets go of is <i>detached</i>; the first remote free that lands on it queues it on its
- * class's partial list, where any cache that needs a span of that class finds it. When a thread ends its
+ * class's partial list ({@link SpanQueue}, linked through the spans, so queuing allocates nothing), where any cache
+ * that needs a span of that class finds it. When a thread ends its
  * cache's spans go back: empty ones to the page heap, the rest to the partial lists. Virtual threads share a
  * bounded set of shard caches (twice the CPU count), each used under its lock, so any number of virtual threads
  * retain a bounded number of spans. Requests above 32 KiB are page runs of the page heap; alignments above a page
