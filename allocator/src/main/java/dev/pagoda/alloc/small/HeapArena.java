@@ -221,10 +221,30 @@ final class HeapArena implements Arena {
      * @throws IllegalStateException if the arena ended meanwhile (the slab is freed then) or the heap is closed
      */
     private long takeSlab(final int bytes) {
-        final long address = heap.allocate(bytes);
+        final long address = allocateFromHeap(bytes, 16);
         allocations.record(address);
         nextSlab = Math.min(bytes * 2, MAX_SLAB);
         return address;
+    }
+
+    /**
+     * Allocates from the heap; at the memory limit, asks the heap's reclaimers and retries, as the heap's own methods
+     * do, unless the calling thread holds the allocations' lock (a shared arena taking a slab): no reclaimer runs
+     * under a lock, so that request fails as the limit's path left it.
+     */
+    private long allocateFromHeap(final long bytes, final long alignment) {
+        final dev.pagoda.alloc.pageheap.MemoryPressure pressure = heap.pressure();
+        if (!pressure.active()) {
+            return heap.allocate(bytes, alignment);
+        }
+        try {
+            return heap.allocate(bytes, alignment);
+        } catch (final dev.pagoda.alloc.PagodaOutOfMemoryError e) {
+            if (Thread.holdsLock(allocations)) {
+                throw e;
+            }
+            return pressure.retry(e, () -> heap.allocate(bytes, alignment));
+        }
     }
 
     /**
@@ -240,7 +260,7 @@ final class HeapArena implements Arena {
     /** A request too large to carve: allocated from the heap on its own, recorded, freed on its own at close. */
     @SuppressWarnings("restricted")
     private MemorySegment allocateAlone(final long byteSize, final long byteAlignment, final long need) {
-        final long address = heap.allocate(need, byteAlignment);
+        final long address = allocateFromHeap(need, byteAlignment);
         allocations.record(address);
         return MemorySegment.ofAddress(address).reinterpret(byteSize, scope, null);
     }

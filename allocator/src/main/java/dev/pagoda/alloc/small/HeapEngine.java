@@ -417,6 +417,11 @@ public final class HeapEngine {
         }
     }
 
+    /** The heap's reclaimers, for the arenas' allocations at the memory limit. */
+    dev.pagoda.alloc.pageheap.MemoryPressure pressure() {
+        return pages.pressure();
+    }
+
     /** Whether the heap is closed or closing: an arena's close then leaves its memory to the heap's unmap. */
     public boolean isClosed() {
         return closed;
