@@ -185,12 +185,10 @@ class BufferPoolStressTest {
             }, "residency"));
             final List<Throwable> failures = startAll(threads);
             final long start = System.nanoTime();
-            long ran;
-            do {
-                sleep(20);
-                ran = (System.nanoTime() - start) / 1_000_000;
-            } while (ran < CAP_MILLIS && failures.isEmpty() && (ran < MIN_MILLIS || total(updates) < UPDATES
-                    || optimisticReads.get() < READS || sharedReads.get() < READS));
+            // Runs until enough of every kind of access happened (and at least MIN_MILLIS), a thread failed, or the cap.
+            Await.until(Duration.ofMillis(CAP_MILLIS), () -> { }, () -> !failures.isEmpty()
+                    || (System.nanoTime() - start) / 1_000_000 >= MIN_MILLIS && total(updates) >= UPDATES
+                    && optimisticReads.get() >= READS && sharedReads.get() >= READS);
             stop.set(true);
             joinAll(threads);
             assertTrue(failures.isEmpty(), () -> "threads failed: " + failures);
@@ -231,6 +229,7 @@ class BufferPoolStressTest {
                 pool.allocatePage();
             }
             final List<Thread> threads = new ArrayList<>();
+            final AtomicLong steps = new AtomicLong();
             for (int t = 0; t < 3; t++) {
                 final int seed = round * 10 + t;
                 threads.add(new Thread(() -> {
@@ -239,6 +238,7 @@ class BufferPoolStressTest {
                     try {
                         final MemorySegment frames = pool.frames();
                         while (true) {
+                            steps.incrementAndGet();
                             final int pid = random.nextInt(PAGES);
                             switch (random.nextInt(3)) {
                                 case 0 -> {
@@ -277,7 +277,11 @@ class BufferPoolStressTest {
                 }, "racer-" + t));
             }
             final List<Throwable> failures = startAll(threads);
-            sleep(100 + round * 50);
+            // Close while the racers are mid-work, later in each round: after a number of their accesses, not a guess
+            // of time.
+            final long wanted = 2_000L * (round + 1);
+            assertTrue(Await.until(Duration.ofSeconds(30), () -> { }, () -> steps.get() >= wanted || !failures.isEmpty()),
+                    "the racers made no progress");
             pool.close();
             joinAll(threads);
             assertTrue(failures.isEmpty(), () -> "threads failed: " + failures);

@@ -37,6 +37,8 @@ public final class HeapEngine {
     private static final int RECENT = 256;
     private final HeapCounters counters;
     private final SpanTable spans;
+    /** Detached spans and their memory: partial lists, empty spans, pages released inside spans. */
+    private final SpanPages spanPages;
     private volatile boolean closed;
     /** Pagoda's own reads and writes of the memory, fenced against close (the page heap's {@link HeapMemory}). */
     private final HeapMemory memory;
@@ -76,6 +78,7 @@ public final class HeapEngine {
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             partial.add(new SpanQueue());
         }
+        this.spanPages = new SpanPages(pages, spans, partial, debug);
         this.caches = ThreadSlot.create("pagoda-heap-cache", () -> new ThreadCache(false),
                 this::retire);
         this.shards = new ThreadCache[Math.max(2, 2 * Runtime.getRuntime().availableProcessors())];
@@ -186,7 +189,7 @@ public final class HeapEngine {
             span.freshIndex = i + 1; // never handed out: the page heap gave it zeroed
         } else {
             if (span.released != 0) {
-                readyObject(span, i); // its pages went back to the OS while the span was idle
+                spanPages.readyObject(span, i); // its pages went back to the OS while the span was idle
             }
             if (debug != null) {
                 debug.checkPoison(span, i, address); // throws on a write after free, quarantining the object
@@ -265,10 +268,7 @@ public final class HeapEngine {
 
     /** Lets go of a span; queues it if it has free objects so that another cache can take it. */
     private void detach(final Span s) {
-        s.owner(null);
-        if ((s.localFree() > 0 || s.hasRemote()) && s.markQueued()) {
-            partial.get(s.sizeClass).add(s);
-        }
+        spanPages.detach(s);
     }
 
     /** {@code Heap.free}. */
@@ -437,138 +437,16 @@ public final class HeapEngine {
         ALL
     }
 
-    /** Passes of {@link #reclaimSpans}, the clock of {@link Span#idleSince}; the scavenger thread's, or a caller's. */
-    private final java.util.concurrent.atomic.AtomicInteger passes = new java.util.concurrent.atomic.AtomicInteger(1);
-
     /**
      * Spans with no live object, queued as partial, go back to the page heap; and, as {@code inside} says, the OS
-     * pages of the others on which no object lives go back to the OS while the span lives on (made Ready again when
-     * an object on them is handed out). {@code perClass} bounds the spans looked at per size class (the queues
-     * rotate, so repeated calls visit them all); {@code Integer.MAX_VALUE} makes one full pass. The scavenger calls
-     * it at every generation with a bound, so an idle heap with many partial spans costs it little, not a walk of
-     * every span. Debug mode keeps every span whole (its poison must stay readable).
+     * pages of the others on which no object lives go back to the OS while the span lives on ({@link SpanPages}).
      *
-     * @param perClass how many queued spans to look at per size class
+     * @param perClass how many queued spans to look at per size class ({@code Integer.MAX_VALUE}: one full pass)
      * @param inside   what to do with the free pages of spans that still hold objects
      * @return the bytes released inside spans
      */
     public long reclaimSpans(final int perClass, final Inside inside) {
-        if (closed) {
-            return 0;
-        }
-        final int pass = passes.getAndIncrement();
-        final Object reclaimer = new Object();
-        long releasedInside = 0;
-        for (final SpanQueue q : partial) {
-            final int n = perClass == Integer.MAX_VALUE ? q.size() : perClass;
-            Span first = null;
-            for (int k = 0; k < n; k++) {
-                final Span s = q.poll();
-                if (s == null) {
-                    break;
-                }
-                s.unmarkQueued();
-                if (s.claim(reclaimer)) {
-                    boolean freed = false;
-                    try {
-                        s.collect();
-                        if (s.live() == 0) {
-                            freeSpan(s);
-                            freed = true;
-                            continue;
-                        }
-                        if (s.idleSince == 0) {
-                            s.idleSince = pass;
-                        }
-                        if (debug == null && (inside == Inside.ALL
-                                || inside == Inside.IDLE && s.idleSince < pass && s.live() * 2 <= s.objects)) {
-                            releasedInside += releaseInside(s);
-                        }
-                    } catch (final IllegalStateException closing) {
-                        return releasedInside; // the heap closed meanwhile: its memory is going
-                    } finally {
-                        if (!freed) {
-                            detach(s);
-                        }
-                    }
-                }
-                if (s == first) {
-                    break; // came round the whole queue
-                }
-                first = first == null ? s : first;
-            }
-        }
-        return releasedInside;
-    }
-
-    /**
-     * Gives back the span's free units, each run of adjacent ones in one call; returns the bytes. The caller has
-     * claimed the span. An OS refusal leaves the rest Ready, as they were.
-     */
-    private long releaseInside(final Span s) {
-        final long units = s.releasableUnits();
-        long done = 0;
-        for (long m = units; m != 0; ) {
-            final int from = Long.numberOfTrailingZeros(m);
-            final int to = from + Long.numberOfTrailingZeros(~(m >>> from)); // one past the run's last unit
-            final long start = (long) from << s.unitShift;
-            final long length = Math.min(s.bytes, (long) to << s.unitShift) - start;
-            try {
-                pages.insideReleases().release(s.base + start, length);
-            } catch (final dev.pagoda.os.OsMemoryException refused) {
-                return done;
-            }
-            final long run = to == 64 ? -1L << from : (1L << to) - (1L << from);
-            s.markReleased(run);
-            done += length;
-            m &= ~run;
-        }
-        return done;
-    }
-
-    /**
-     * Makes the released units {@code units} of the span Ready again, each run of adjacent ones in one call, within
-     * the memory limit if {@code withinLimit} (for an object about to be handed out).
-     */
-    private void readyInside(final Span s, final long units, final boolean withinLimit) {
-        for (long m = units; m != 0; ) {
-            final int from = Long.numberOfTrailingZeros(m);
-            final int to = from + Long.numberOfTrailingZeros(~(m >>> from));
-            final long start = (long) from << s.unitShift;
-            final long length = Math.min(s.bytes, (long) to << s.unitShift) - start;
-            pages.insideReleases().ready(s.base + start, length, withinLimit);
-            final long run = to == 64 ? -1L << from : (1L << to) - (1L << from);
-            s.released &= ~run;
-            m &= ~run;
-        }
-    }
-
-    /** Gives an empty span's pages back to the page heap, its released units made Ready first. */
-    private void freeSpan(final Span s) {
-        if (s.released != 0) {
-            readyInside(s, s.released, false);
-        }
-        spans.unindex(s);
-        pages.freeRun(s.base);
-    }
-
-    /**
-     * Makes the released units under object {@code i}, just taken, Ready again; if that fails, the object goes back
-     * and the failure is the caller's.
-     */
-    private void readyObject(final Span span, final int i) {
-        final long units = span.releasedUnitsOf(i);
-        if (units == 0) {
-            return;
-        }
-        try {
-            readyInside(span, units, true);
-        } catch (final RuntimeException e) {
-            span.freeLocal(i);
-            span.allocs--; // the object was never handed out
-            span.frees--;
-            throw e;
-        }
+        return closed ? 0 : spanPages.reclaim(perClass, inside);
     }
 
     /**
@@ -676,7 +554,7 @@ public final class HeapEngine {
             s.collect();
             if (s.live() == 0) {
                 try {
-                    freeSpan(s);
+                    spanPages.freeSpan(s);
                 } catch (final IllegalStateException closed) {
                     return; // the heap was closed: its memory is gone already
                 }
