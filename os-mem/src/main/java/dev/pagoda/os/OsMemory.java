@@ -1,13 +1,11 @@
 package dev.pagoda.os;
 
-import dev.pagoda.os.libc.Errno;
 import dev.pagoda.os.port.Backend;
 import dev.pagoda.os.port.DarwinBackend;
 import dev.pagoda.os.port.LinuxBackend;
 import dev.pagoda.os.port.NativeSyscalls;
-import dev.pagoda.os.port.RangeStates;
+import dev.pagoda.os.port.Transitions;
 
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -46,26 +44,20 @@ import java.util.Objects;
  * }
  */
 public final class OsMemory {
-    private static final int M_RESERVED = 1 << MemState.RESERVED.ordinal();
-    private static final int M_PREPARED = 1 << MemState.PREPARED.ordinal();
-    private static final int M_READY = 1 << MemState.READY.ordinal();
-    private static final int M_OWNED = M_RESERVED | M_PREPARED | M_READY;
-    /** The code of a locked page in {@link #locks}. */
-    private static final int LOCKED = 1;
+    private static final int M_RESERVED = Transitions.M_RESERVED;
+    private static final int M_PREPARED = Transitions.M_PREPARED;
+    private static final int M_READY = Transitions.M_READY;
+    private static final int M_OWNED = Transitions.M_OWNED;
 
     private final Backend backend;
     private final long pageSize;
-    /** Page states of everything this instance owns; guarded by itself, together with {@link #bytes}. */
-    private final RangeStates states = new RangeStates();
-    /** Bytes per state, indexed by {@link MemState#ordinal()}; ranges in flight count in their old state. */
-    private final long[] bytes = new long[MemState.values().length];
-    /** The pages {@link #lock} locked (code {@link #LOCKED}); guarded by {@link #states}, with {@link #lockedBytes}. */
-    private final RangeStates locks = new RangeStates();
-    private long lockedBytes;
+    /** The states of the pages this instance owns, and the protocol around the system calls. */
+    private final Transitions engine;
 
     private OsMemory(final Backend backend) {
         this.backend = backend;
         this.pageSize = backend.pageSize();
+        this.engine = new Transitions(backend);
     }
 
     /**
@@ -140,7 +132,7 @@ public final class OsMemory {
      */
     public long reserve(final long bytes) {
         checkLength("bytes", bytes);
-        return recordNew(Operation.RESERVE, backend.reserve(bytes), bytes, MemState.RESERVED);
+        return engine.recordNew(Operation.RESERVE, backend.reserve(bytes), bytes, MemState.RESERVED);
     }
 
     /**
@@ -167,7 +159,7 @@ public final class OsMemory {
                     + ", alignment=" + alignment);
         }
         final long p = alignment == pageSize ? backend.reserve(bytes) : backend.reserveAligned(bytes, alignment);
-        return recordNew(Operation.RESERVE, p, bytes, MemState.RESERVED);
+        return engine.recordNew(Operation.RESERVE, p, bytes, MemState.RESERVED);
     }
 
     /**
@@ -219,6 +211,48 @@ public final class OsMemory {
     }
 
     /**
+     * Releases many ranges at once: <b>Ready → Prepared</b> for each of {@code [addresses[i], addresses[i] +
+     * lengths[i])}, {@code i < count}, as {@link #unused(long, long)} does, in as few system calls as the port
+     * allows. This is how a buffer pool or a scavenger gives back a batch of scattered frames: on Linux 6.13 and
+     * later one {@code process_madvise} over the whole batch, with a single TLB shootdown where the kernel batches
+     * them, instead of one {@code madvise} (and one shootdown, an interrupt to every other CPU running the process)
+     * per range; older kernels, {@code MADV_FREE} refusals and Darwin fall back to one call per range. No Go
+     * counterpart: Go's scavenger releases one chunk at a time.
+     *
+     * <p>Every range is checked before any system call, as for a single range. If the kernel refuses one, the
+     * ranges before it are released (Prepared), that range and those after it keep their state, and the
+     * {@link OsMemoryException} names that range ({@link OsMemoryException#address()}). The arrays are only read.
+     *
+     * @param addresses the ranges' starts, page aligned, ascending
+     * @param lengths   the ranges' sizes, positive multiples of the page size; no range overlaps the next
+     * @param count     how many ranges, from index 0
+     * @throws IllegalArgumentException if {@code count} is negative or beyond an array, a range is not page
+     *                                  aligned, empty or overflows, or a range does not begin after the previous
+     *                                  one ends
+     * @throws IllegalStateException    if a page of any range is not Ready, or is {@linkplain #lock locked}
+     * @throws OsMemoryException        if the kernel refused a range; the ranges before it were released
+     */
+    public void unused(final long[] addresses, final long[] lengths, final int count) {
+        Objects.requireNonNull(addresses, "addresses");
+        Objects.requireNonNull(lengths, "lengths");
+        if (count < 0 || count > addresses.length || count > lengths.length) {
+            throw new IllegalArgumentException("count must be in [0, min(addresses.length, lengths.length)] = [0, "
+                    + Math.min(addresses.length, lengths.length) + "]: count=" + count);
+        }
+        for (int i = 0; i < count; i++) {
+            checkRange(addresses[i], lengths[i]);
+            if (i > 0 && addresses[i] < addresses[i - 1] + lengths[i - 1]) {
+                throw new IllegalArgumentException("ranges must ascend without overlapping: range " + i + " at "
+                        + hex(addresses[i]) + " begins before range " + (i - 1) + " ends at "
+                        + hex(addresses[i - 1] + lengths[i - 1]));
+            }
+        }
+        if (count > 0) {
+            engine.unused(addresses, lengths, count);
+        }
+    }
+
+    /**
      * Makes memory fault on any access: <b>Ready or Prepared → Reserved</b> (Go's {@code sysFault}), for guard
      * pages and for catching use after free. The pages are also dropped from RSS. Linux:
      * {@code mprotect(PROT_NONE)} then {@code MADV_DONTNEED}; Darwin: a {@code PROT_NONE MAP_FIXED} mapping.
@@ -263,7 +297,7 @@ public final class OsMemory {
      */
     public long alloc(final long bytes) {
         checkLength("bytes", bytes);
-        return recordNew(Operation.ALLOC, backend.alloc(bytes), bytes, MemState.READY);
+        return engine.recordNew(Operation.ALLOC, backend.alloc(bytes), bytes, MemState.READY);
     }
 
     /**
@@ -349,9 +383,7 @@ public final class OsMemory {
      * @return the locked bytes, a part of the Ready bytes
      */
     public long lockedBytes() {
-        synchronized (states) {
-            return lockedBytes;
-        }
+        return engine.lockedBytes();
     }
 
     /**
@@ -360,10 +392,7 @@ public final class OsMemory {
      * @return the counters
      */
     public OsMemoryStats stats() {
-        synchronized (states) {
-            return new OsMemoryStats(bytes[MemState.RESERVED.ordinal()], bytes[MemState.PREPARED.ordinal()],
-                    bytes[MemState.READY.ordinal()]);
-        }
+        return engine.stats();
     }
 
     /**
@@ -374,9 +403,7 @@ public final class OsMemory {
      * @return the page's state; {@link MemState#NONE} for memory this instance does not own
      */
     public MemState stateOf(final long address) {
-        synchronized (states) {
-            return MemState.values()[states.codeAt(address) & ~RangeStates.BUSY];
-        }
+        return engine.stateOf(address);
     }
 
     /**
@@ -391,9 +418,7 @@ public final class OsMemory {
     public long bytesIn(final long address, final long bytes, final MemState state) {
         checkRange(address, bytes);
         Objects.requireNonNull(state, "state");
-        synchronized (states) {
-            return states.bytesWith(address, address + bytes, state.ordinal());
-        }
+        return engine.bytesIn(address, bytes, state);
     }
 
     /**
@@ -439,154 +464,10 @@ public final class OsMemory {
         return "OsMemory[" + backend.name() + ", " + stats() + "]";
     }
 
-    // ---------------------------------------------------------------------------------------------------
-    // The transition engine.
-
-    private long recordNew(final Operation op, final long p, final long length, final MemState state) {
-        if (p < 0) {
-            throw failure(op, 0L, length, (int) -p);
-        }
-        synchronized (states) {
-            RangeStates.Run clash;
-            while ((clash = states.firstOutside(p, p + length, 1 << RangeStates.ABSENT)) != null) {
-                if ((clash.code() & RangeStates.BUSY) == 0) {
-                    throw new IllegalStateException(op.goName() + ": the OS returned [" + hex(p) + ", "
-                            + hex(p + length) + ") which overlaps " + describe(clash) + " that this layer already "
-                            + "owns; something else unmapped memory it did not own");
-                }
-                // A range the kernel hands out again while we still mark it busy is one another thread is
-                // freeing: its munmap has returned, its bookkeeping has not yet. Wait for it (a few µs).
-                awaitTransitions();
-            }
-            states.assign(p, p + length, state.ordinal());
-            bytes[state.ordinal()] += length;
-        }
-        return p;
-    }
-
-    /**
-     * Checks the range, claims it (every page must be in {@code fromMask}), makes the call without the lock,
-     * then commits the new state, or restores the old one if the call failed. {@code to == null} means the
-     * pages keep their states (hints).
-     */
     private void transition(final Operation op, final long address, final long length, final int fromMask,
                             final MemState to) {
         checkRange(address, length);
-        final long end = address + length;
-        if (to == null) {
-            hint(op, address, length, fromMask);
-            return;
-        }
-        final List<RangeStates.Run> before;
-        synchronized (states) {
-            final RangeStates.Run bad = states.firstOutside(address, end, fromMask);
-            if (bad != null) {
-                throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): "
-                        + describe(bad) + " but the transition needs " + maskNames(fromMask));
-            }
-            if ((op == Operation.UNUSED || op == Operation.FAULT) && locks.bytesWith(address, end, LOCKED) != 0) {
-                final RangeStates.Run locked = locks.firstOutside(address, end, 1 << RangeStates.ABSENT);
-                throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): ["
-                        + hex(locked.start()) + ", " + hex(locked.end()) + ") is locked, and the kernel does not "
-                        + "drop locked pages; unlock it first");
-            }
-            before = states.snapshot(address, end);
-            for (final RangeStates.Run r : before) {
-                states.assign(r.start(), r.end(), RangeStates.BUSY | r.code());
-            }
-        }
-        int rc = Integer.MIN_VALUE;
-        try {
-            rc = invoke(op, address, length);
-        } finally {
-            synchronized (states) {
-                states.notifyAll(); // a reserve may be waiting for this range to become free
-                if (rc != 0) {
-                    states.restore(before);
-                } else {
-                    for (final RangeStates.Run r : before) {
-                        bytes[r.code()] -= r.length();
-                    }
-                    bytes[to.ordinal()] += to == MemState.NONE ? 0 : length;
-                    states.assign(address, end, to.ordinal());
-                    if (op == Operation.LOCK || op == Operation.UNLOCK || op == Operation.FREE) {
-                        lockedBytes -= locks.bytesWith(address, end, LOCKED);
-                        locks.assign(address, end, op == Operation.LOCK ? LOCKED : RangeStates.ABSENT);
-                        lockedBytes += op == Operation.LOCK ? length : 0;
-                    }
-                }
-            }
-        }
-        if (rc < 0) {
-            throw failure(op, address, length, -rc);
-        }
-    }
-
-    /**
-     * Waits, holding the states' monitor, until some transition in flight commits. An interrupt does not stop
-     * the wait (the kernel has already given us the range, which must be recorded, not leaked); the thread's
-     * interrupt status is set again afterwards.
-     */
-    private void awaitTransitions() {
-        boolean interrupted = false;
-        try {
-            states.wait(1);
-        } catch (final InterruptedException e) {
-            interrupted = true;
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * A hint changes no state, so unlike a transition it neither marks its range busy nor is refused by one in
-     * flight: madvise advice racing a {@code used}/{@code unused} of the same pages is harmless to the kernel,
-     * and the allocator's scavenger must be able to advise ({@code MADV_COLLAPSE}) a chunk while a thread makes
-     * one of its pages Ready. The pages must still be Prepared or Ready (or on their way between the two).
-     */
-    private void hint(final Operation op, final long address, final long length, final int fromMask) {
-        synchronized (states) {
-            final RangeStates.Run bad = states.firstOutside(address, address + length,
-                    fromMask | fromMask << RangeStates.BUSY);
-            if (bad != null) {
-                throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): "
-                        + describe(bad) + " but the hint needs " + maskNames(fromMask));
-            }
-        }
-        // The backends ignore the kernel's answer, as Go does: a hint is advice, and the range stays usable.
-        switch (op) {
-            case HUGE_PAGE -> backend.hugePage(address, length);
-            case NO_HUGE_PAGE -> backend.noHugePage(address, length);
-            case HUGE_PAGE_COLLAPSE -> backend.hugePageCollapse(address, length);
-            default -> throw new IllegalArgumentException(op + " is not a hint");
-        }
-    }
-
-    private int invoke(final Operation op, final long address, final long length) {
-        return switch (op) {
-            case MAP -> backend.map(address, length);
-            case USED -> backend.used(address, length);
-            case UNUSED -> backend.unused(address, length);
-            case FAULT -> backend.fault(address, length);
-            case FREE -> backend.free(address, length);
-            case LOCK -> backend.lock(address, length);
-            case UNLOCK -> backend.unlock(address, length);
-            case HUGE_PAGE, NO_HUGE_PAGE, HUGE_PAGE_COLLAPSE, RESERVE, ALLOC ->
-                    throw new IllegalArgumentException(op + " is not a range transition");
-        };
-    }
-
-    private OsMemoryException failure(final Operation op, final long address, final long length, final int errno) {
-        if (op == Operation.LOCK) {
-            // ENOMEM from mlock is the locked-memory limit (or an unmapped page), not a shortage of memory.
-            return new OsMemoryException(op, address, length, errno, backend.errnoName(errno), backend.name(),
-                    backend.lockRefusal(errno));
-        }
-        if (errno == Errno.ENOMEM) {
-            return new OsOutOfMemoryException(op, address, length, backend.name());
-        }
-        return new OsMemoryException(op, address, length, errno, backend.errnoName(errno), backend.name());
+        engine.transition(op, address, length, fromMask, to);
     }
 
     private void checkLength(final String name, final long length) {
@@ -608,25 +489,7 @@ public final class OsMemory {
         }
     }
 
-    private static String describe(final RangeStates.Run run) {
-        final String what = (run.code() & RangeStates.BUSY) != 0
-                ? MemState.values()[run.code() & ~RangeStates.BUSY] + " with a call in flight in another thread"
-                : run.code() == RangeStates.ABSENT ? "NONE (not owned by this OsMemory)"
-                : MemState.values()[run.code()].name();
-        return "[" + hex(run.start()) + ", " + hex(run.end()) + ") is " + what;
-    }
-
-    private static String maskNames(final int mask) {
-        final StringBuilder sb = new StringBuilder();
-        for (final MemState s : MemState.values()) {
-            if ((mask & (1 << s.ordinal())) != 0) {
-                sb.append(sb.isEmpty() ? "" : " or ").append(s.name());
-            }
-        }
-        return sb.toString();
-    }
-
     private static String hex(final long value) {
-        return "0x" + Long.toHexString(value);
+        return Transitions.hex(value);
     }
 }

@@ -107,6 +107,27 @@ public interface Backend {
     int unused(long address, long bytes);
 
     /**
+     * Ready to Prepared over several ranges, in order, in as few system calls as the port can: by default one
+     * {@link #unused(long, long)} per range, stopping at the first refusal.
+     *
+     * @param addresses the ranges' starts, ascending
+     * @param lengths   the ranges' sizes; no range overlaps the next
+     * @param count     how many ranges
+     * @return {@code released << 32 | errno}: the ranges released from index 0, all of them ({@code count}) with
+     *         errno 0 on success; otherwise the errno of range {@code released}, which was not released, and
+     *         neither were those after it
+     */
+    default long unused(final long[] addresses, final long[] lengths, final int count) {
+        for (int i = 0; i < count; i++) {
+            final int rc = unused(addresses[i], lengths[i]);
+            if (rc < 0) {
+                return (long) i << 32 | (-rc & 0xffff_ffffL);
+            }
+        }
+        return (long) count << 32;
+    }
+
+    /**
      * Ready or Prepared to Reserved.
      *
      * @param address the start of the range

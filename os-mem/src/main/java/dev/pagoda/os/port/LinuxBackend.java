@@ -14,7 +14,8 @@ import dev.pagoda.os.libc.Errno;
  *       then {@code MADV_NOHUGEPAGE} when configured (Go's {@code disablethp});</li>
  *   <li>used: nothing; the first touch faults the pages in;</li>
  *   <li>unused: {@code MADV_DONTNEED}, or {@code MADV_FREE} when configured, with Go's fallback chain
- *       {@code MADV_FREE → MADV_DONTNEED → mmap(MAP_FIXED)} remembered across calls;</li>
+ *       {@code MADV_FREE → MADV_DONTNEED → mmap(MAP_FIXED)} remembered across calls; a batch of ranges:
+ *       {@code process_madvise} on this process's pidfd (Linux 6.13+), else one call per range;</li>
  *   <li>fault: {@code mprotect(PROT_NONE)} then {@code MADV_DONTNEED} (Go since 1.23: a shorter hold of the
  *       mm lock than a {@code MAP_FIXED} remap);</li>
  *   <li>free: {@code munmap}; alloc: {@code mmap(NULL, n, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS)};</li>
@@ -54,6 +55,8 @@ public final class LinuxBackend implements Backend {
     /** Whether memory released so far may hold old contents (MADV_FREE was used). */
     private final boolean freeAdvice;
     private volatile boolean naming = true;
+    /** Whether a batch of releases tries {@code process_madvise}; off for good once the kernel refuses it. */
+    private volatile boolean batching = true;
 
     /**
      * A Linux port over {@code sys}.
@@ -150,6 +153,49 @@ public final class LinuxBackend implements Backend {
         }
         name(address, bytes, "unused");
         return 0;
+    }
+
+    /**
+     * A batch: {@code process_madvise} over up to {@link Syscalls#MAX_IOVEC} ranges a call, with the advice
+     * {@link #unused(long, long)} would use. Where it stops short at an error, or is refused, the remaining ranges go
+     * one call at a time, which also finds the range the kernel refuses. A refusal after which every range could be
+     * released one by one was a refusal of {@code process_madvise} itself (before Linux 6.13 it takes no
+     * {@code MADV_DONTNEED}): batching is then off for good.
+     */
+    @Override
+    public long unused(final long[] addresses, final long[] lengths, final int count) {
+        int done = 0;
+        boolean refused = false;
+        final int advice = adviseUnused;
+        if (batching && count > 1 && (advice == MADV_DONTNEED || advice == MADV_FREE)) {
+            while (done < count) {
+                final int n = Math.min(Syscalls.MAX_IOVEC, count - done);
+                long want = 0;
+                for (int i = done; i < done + n; i++) {
+                    want += lengths[i];
+                }
+                final long rc = sys.processMadvise(addresses, lengths, done, n, advice);
+                if (rc == want) {
+                    done += n;
+                    continue;
+                }
+                refused = rc < 0;
+                for (long advised = Math.max(rc, 0); advised >= lengths[done]; done++) {
+                    advised -= lengths[done]; // ranges wholly advised before the kernel stopped
+                }
+                break;
+            }
+        }
+        for (int i = done; i < count; i++) {
+            final int rc = unused(addresses[i], lengths[i]);
+            if (rc < 0) {
+                return (long) i << 32 | (-rc & 0xffff_ffffL);
+            }
+        }
+        if (refused) {
+            batching = false;
+        }
+        return (long) count << 32;
     }
 
     @Override

@@ -25,7 +25,6 @@ public final class NativeSyscalls implements Syscalls {
     public static final NativeSyscalls INSTANCE = new NativeSyscalls();
 
     private static final long MAP_FAILED = -1L;
-    private static final int ENOSYS_LINUX = 38;
     private static final int PR_SET_VMA = 0x53564d41;
     private static final int PR_SET_VMA_ANON_NAME = 0;
     /** The kernel limits an anonymous VMA name to 80 bytes including the terminating NUL. */
@@ -52,6 +51,23 @@ public final class NativeSyscalls implements Syscalls {
                     FunctionDescriptor.of(C_INT, C_INT, C_LONG, C_LONG, C_LONG, ValueLayout.ADDRESS),
                     Linker.Option.firstVariadicArg(1))
             : null;
+
+    /** {@code ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n, int advice, unsigned flags)}. */
+    private static final MethodHandle PROCESS_MADVISE = Libc.has("process_madvise") && Libc.has("pidfd_open")
+            ? Libc.downcallWithErrno("process_madvise",
+                    FunctionDescriptor.of(C_LONG, C_INT, ValueLayout.ADDRESS, C_LONG, C_INT, C_INT))
+            : null;
+    /** {@code int pidfd_open(pid_t pid, unsigned flags)}. */
+    private static final MethodHandle PIDFD_OPEN = PROCESS_MADVISE == null ? null
+            : Libc.downcallWithErrno("pidfd_open", FunctionDescriptor.of(C_INT, C_INT, C_INT));
+    /** A {@code struct iovec}: base, then length. */
+    private static final long IOVEC_BYTES = 16;
+    /** Each thread's iovec array for {@link #processMadvise}, made on its first batch and kept. */
+    private static final ThreadLocal<MemorySegment> IOVECS =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(IOVEC_BYTES * MAX_IOVEC, 8));
+
+    /** A pidfd for this process, opened on the first batch and kept; written under this object's monitor. */
+    private volatile int selfPidfd = -1;
 
     /** NUL-terminated copies of the few VMA names in use, kept for the life of the process. */
     private final ConcurrentHashMap<String, MemorySegment> names = new ConcurrentHashMap<>();
@@ -85,6 +101,52 @@ public final class NativeSyscalls implements Syscalls {
         } catch (final Throwable t) {
             throw Libc.unchecked("madvise", t);
         }
+    }
+
+    @Override
+    public long processMadvise(final long[] addresses, final long[] lengths, final int from, final int count,
+                               final int advice) {
+        if (PROCESS_MADVISE == null || count > MAX_IOVEC) {
+            return -ENOSYS_LINUX;
+        }
+        final int pidfd = selfPidfd();
+        if (pidfd < 0) {
+            return pidfd;
+        }
+        final MemorySegment iov = IOVECS.get();
+        for (int i = 0; i < count; i++) {
+            iov.set(C_LONG, i * IOVEC_BYTES, addresses[from + i]);
+            iov.set(C_LONG, i * IOVEC_BYTES + 8, lengths[from + i]);
+        }
+        try {
+            final long rc = (long) PROCESS_MADVISE.invokeExact(Libc.captureBuffer(), pidfd, iov, (long) count, advice,
+                    0);
+            return rc == -1 ? -Libc.errno() : rc;
+        } catch (final Throwable t) {
+            throw Libc.unchecked("process_madvise", t);
+        }
+    }
+
+    /** This process's pidfd, or {@code -errno} if it cannot be opened (the next call tries again). */
+    private int selfPidfd() {
+        final int fd = selfPidfd;
+        return fd >= 0 ? fd : openSelfPidfd();
+    }
+
+    private synchronized int openSelfPidfd() {
+        if (selfPidfd < 0) {
+            try {
+                final int fd = (int) PIDFD_OPEN.invokeExact(Libc.captureBuffer(), (int) ProcessHandle.current().pid(),
+                        0);
+                if (fd < 0) {
+                    return -Libc.errno();
+                }
+                selfPidfd = fd;
+            } catch (final Throwable t) {
+                throw Libc.unchecked("pidfd_open", t);
+            }
+        }
+        return selfPidfd;
     }
 
     @Override

@@ -37,6 +37,30 @@ public interface Syscalls {
     int madvise(long address, long length, int advice);
 
     /**
+     * Linux {@code process_madvise(pidfd_self, iovec[count], count, advice, 0)} over ranges {@code [from, from +
+     * count)} of the arrays (Linux 5.10; any advice on the calling process since 6.13). The kernel advises the
+     * ranges in order and answers how many bytes it advised, which falls short of the total if it stopped at an
+     * error. A fake or an OS without it answers Linux's {@code -ENOSYS}.
+     *
+     * @param addresses the ranges' starts
+     * @param lengths   the ranges' sizes
+     * @param from      the first range
+     * @param count     how many ranges, at most {@link #MAX_IOVEC}
+     * @param advice    the {@code MADV_*} value
+     * @return the bytes advised, or {@code -errno}
+     */
+    default long processMadvise(final long[] addresses, final long[] lengths, final int from, final int count,
+                                final int advice) {
+        return -ENOSYS_LINUX;
+    }
+
+    /** The most ranges one {@link #processMadvise} takes: Linux's {@code UIO_MAXIOV}. */
+    int MAX_IOVEC = 1024;
+
+    /** Linux's {@code ENOSYS}. */
+    int ENOSYS_LINUX = 38;
+
+    /**
      * {@code mprotect(address, length, prot)}.
      *
      * @param address the start of the range

@@ -14,6 +14,7 @@ public final class RecordingSyscalls implements Syscalls {
     final List<String> calls = new ArrayList<>();
     private final Deque<String> failNames = new ArrayDeque<>();
     private final Deque<Integer> failErrnos = new ArrayDeque<>();
+    private final Deque<Long> processMadviseAnswers = new ArrayDeque<>();
     private long next = 0x7f00_0000_0000L;
     private long softLimit = 8L << 20;
 
@@ -69,6 +70,26 @@ public final class RecordingSyscalls implements Syscalls {
     public int munmap(final long address, final long length) {
         calls.add("munmap(" + hex(address) + ", " + length + ")");
         return failure("munmap");
+    }
+
+    /** Makes the next {@code process_madvise} answer {@code result} (bytes advised, or {@code -errno}). */
+    RecordingSyscalls answerProcessMadvise(final long result) {
+        processMadviseAnswers.addLast(result);
+        return this;
+    }
+
+    /** Records the ranges; answers a queued result, else every byte advised. */
+    @Override
+    public long processMadvise(final long[] addresses, final long[] lengths, final int from, final int count,
+                               final int advice) {
+        final StringBuilder sb = new StringBuilder("process_madvise([");
+        long bytes = 0;
+        for (int i = from; i < from + count; i++) {
+            sb.append(i == from ? "" : ", ").append(hex(addresses[i])).append('+').append(lengths[i]);
+            bytes += lengths[i];
+        }
+        calls.add(sb.append("], ").append(advice).append(')').toString());
+        return processMadviseAnswers.isEmpty() ? bytes : processMadviseAnswers.removeFirst();
     }
 
     @Override
