@@ -47,8 +47,9 @@
  *   disturb it, nor does the clock's mark (which a reader clears, so a page in use gets its second chance).</li>
  *   <li>{@code markDirty} sets the dirty bit; only the exclusive holder may, and nobody else writes the word then.</li>
  * </ul>
- * A hit is a read and a compare-and-set of the page's own word, and the increment of a striped counter: no table,
- * no latch shared between pages, no allocation. Waiting for a held page spins briefly and then yields, as vmcache does; the pool keeps no queue of
+ * A hit is a read and a compare-and-set of the page's own word, and a plain store to a counter only the calling
+ * thread writes (found by its thread id; the statistics add the threads' counters up): no table, no latch shared
+ * between pages, no atomic beyond the word's, no allocation. Waiting for a held page spins briefly and then yields, as vmcache does; the pool keeps no queue of
  * waiters. Fixes are not reentrant, like the latches they are.
  *
  * <h2>A miss</h2>
@@ -64,10 +65,13 @@
  * the eviction lock and walks the ring from the hand: an UNLOCKED page is MARKED and passed, a MARKED page (not used
  * since the last turn: any fix or optimistic read clears the mark) is taken exclusively for the batch, anything fixed
  * is passed. Up to 64 pages are taken (an eighth of the budget for small ones), at most two turns of the ring. The
- * batch's dirty pages are written back; then the pages are sorted and each run of adjacent page ids gives its frames
- * back in one {@code unused} (one {@code madvise}), preceded by one {@code unlock} if frames are locked; the pages
- * become EVICTED with a new version, and leave the ring. A page whose write or release fails stays resident
- * (and dirty, if its write failed) and the first failure is thrown once the batch is done. Evicting in the thread
+ * batch's dirty pages are written back; then the pages are sorted into runs of adjacent page ids, and the whole batch
+ * gives its frames back in one call of the OS layer ({@code OsMemory.unused} over all the runs: one
+ * {@code process_madvise} on Linux 6.13 and later, so one TLB shootdown for the batch instead of an interrupt to the
+ * other CPUs for every frame; one {@code madvise} per run elsewhere), each run preceded by one {@code unlock} if
+ * frames are locked; the pages become EVICTED with a new version, and leave the ring. A page whose write fails stays
+ * resident and dirty; if the OS refuses a run, the runs before it are evicted and the others stay resident and clean;
+ * the first failure is thrown once the batch is done. Evicting in the thread
  * that needs the frame, a batch at a time, keeps the pool free of background threads and amortises the lock and
  * the system calls over the batch.
  *

@@ -176,6 +176,31 @@ class SimulatedFaultsTest {
     }
 
     @Test
+    void shouldEvictTheRunsReleasedBeforeARefusalAndKeepTheRest() {
+        try (BufferPool pool = open(false)) {
+            fill(pool);
+        }
+        try (BufferPool pool = open(false)) {
+            for (int pid = 0; pid < PAGES; pid += 2) { // 16 frames: pages 0, 2, 4 ... 30, in the clock in that order
+                pool.fixShared(pid);
+                pool.unfixShared(pid);
+            }
+            assertEquals(16, pool.stats().residentPages());
+            // The next miss evicts a batch of two pages that are not adjacent: pages 0 and 2, two runs, one call of
+            // the OS layer, which the simulation answers range by range. The second range is refused.
+            kernel.failNth(Operation.UNUSED, 2, 22);
+            final OsMemoryException e = assertThrows(OsMemoryException.class, () -> pool.fixShared(1));
+            assertEquals(Operation.UNUSED, e.operation());
+            final BufferPoolStats s = pool.stats();
+            assertEquals(1, s.evictions(), "page 0 was released before the refusal: " + s);
+            assertEquals(15, s.residentPages(), "page 2 stayed: " + s);
+            assertEquals(0, pool.residency(0, 1).residentPages() + (pool.residency(2, 1).residentPages() == 0 ? 1 : 0),
+                    "page 0's frame is gone, page 2's is there");
+            assertConsistent(pool, values());
+        }
+    }
+
+    @Test
     void shouldReleaseBatchesInAsFewCallsAsRunsAllow() {
         try (BufferPool pool = open(false, 16)) {
             assertEquals(2, pool.evictionBatch());

@@ -7,9 +7,6 @@ import dev.pagoda.os.OsMemoryStats;
 import dev.pagoda.os.OsOutOfMemoryException;
 import dev.pagoda.os.libc.Errno;
 
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * {@link dev.pagoda.os.OsMemory}'s transition engine: the state of every page the layer owns, the bytes held in each state and
  * the locked pages, and the protocol that moves ranges between states around the system calls. {@code OsMemory}
@@ -102,10 +99,9 @@ public final class Transitions {
             return;
         }
         final long end = address + length;
-        final List<RangeStates.Run> before;
         synchronized (states) {
             checkFrom(op, address, length, fromMask);
-            before = claim(address, end);
+            states.setFlag(address, end, RangeStates.BUSY);
         }
         int rc = Integer.MIN_VALUE;
         try {
@@ -114,9 +110,9 @@ public final class Transitions {
             synchronized (states) {
                 states.notifyAll(); // a reserve may be waiting for this range to become free
                 if (rc != 0) {
-                    states.restore(before);
+                    states.clearFlag(address, end, RangeStates.BUSY);
                 } else {
-                    commit(op, address, end, before, to);
+                    commit(op, address, end, to);
                 }
             }
         }
@@ -135,13 +131,12 @@ public final class Transitions {
      * @param count     how many
      */
     public void unused(final long[] addresses, final long[] lengths, final int count) {
-        final List<List<RangeStates.Run>> before = new ArrayList<>(count);
         synchronized (states) {
             for (int i = 0; i < count; i++) {
                 checkFrom(Operation.UNUSED, addresses[i], lengths[i], M_READY);
             }
             for (int i = 0; i < count; i++) {
-                before.add(claim(addresses[i], addresses[i] + lengths[i]));
+                states.setFlag(addresses[i], addresses[i] + lengths[i], RangeStates.BUSY);
             }
         }
         long outcome = 0; // nothing released, should the backend throw
@@ -153,10 +148,9 @@ public final class Transitions {
                 states.notifyAll();
                 for (int i = 0; i < count; i++) {
                     if (i < released) {
-                        commit(Operation.UNUSED, addresses[i], addresses[i] + lengths[i], before.get(i),
-                                MemState.PREPARED);
+                        commit(Operation.UNUSED, addresses[i], addresses[i] + lengths[i], MemState.PREPARED);
                     } else {
-                        states.restore(before.get(i));
+                        states.clearFlag(addresses[i], addresses[i] + lengths[i], RangeStates.BUSY);
                     }
                 }
             }
@@ -183,21 +177,9 @@ public final class Transitions {
         }
     }
 
-    /** Marks a checked range busy, keeping its old codes; holds the lock. */
-    private List<RangeStates.Run> claim(final long address, final long end) {
-        final List<RangeStates.Run> before = states.snapshot(address, end);
-        for (final RangeStates.Run r : before) {
-            states.assign(r.start(), r.end(), RangeStates.BUSY | r.code());
-        }
-        return before;
-    }
-
     /** Gives a claimed range its new state after a successful call; holds the lock. */
-    private void commit(final Operation op, final long address, final long end, final List<RangeStates.Run> before,
-                        final MemState to) {
-        for (final RangeStates.Run r : before) {
-            bytes[r.code()] -= r.length();
-        }
+    private void commit(final Operation op, final long address, final long end, final MemState to) {
+        states.subtractBytes(address, end, bytes, ~RangeStates.BUSY);
         bytes[to.ordinal()] += to == MemState.NONE ? 0 : end - address;
         states.assign(address, end, to.ordinal());
         if (op == Operation.LOCK || op == Operation.UNLOCK || op == Operation.FREE) {

@@ -33,7 +33,10 @@
  * <h2>Ranges</h2>
  * {@link dev.pagoda.os.port.RangeStates} maps address ranges to small codes as maximal runs: the page states
  * {@code OsMemory} owns (with a busy flag for ranges whose system call is in flight) and the simulated kernel's
- * protections.
+ * protections. It is a treap in primitive arrays, so that a transition allocates nothing: a buffer pool moves a
+ * frame Prepared → Ready → Prepared per miss, and its pages scatter the runs. {@link dev.pagoda.os.port.Transitions}
+ * is {@code OsMemory}'s engine around it: check and mark a range busy under one leaf lock, make the system call
+ * without it, commit or clear the mark.
  *
  * <p>This package uses {@code libc} and the values of {@code dev.pagoda.os} ({@link dev.pagoda.os.Operation},
  * {@link dev.pagoda.os.SystemOptions}, {@link dev.pagoda.os.ReleaseAdvice}); the module does not export it.

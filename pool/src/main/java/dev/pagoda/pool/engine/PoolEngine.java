@@ -9,10 +9,6 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
 
 import static dev.pagoda.pool.engine.PageState.EVICTED;
 import static dev.pagoda.pool.engine.PageState.EXCLUSIVE;
@@ -28,10 +24,10 @@ import static dev.pagoda.pool.engine.PageState.UNLOCKED;
  * <p><b>Locks</b>, in the only order in which one is ever held while another is taken:
  * <ol>
  *   <li>{@link #closeLock}, held only to move from open to closing;</li>
- *   <li>{@link #allocLock} (allocation: map more of the reservation, extend the file), or {@link #evictLock} (one
+ *   <li>{@link #allocLock} (allocation: map more of the reservation, extend the file), or the {@link Evictor}'s (one
  *   eviction batch at a time, with its scratch arrays); never both;</li>
- *   <li>the leaves: the ring's monitor ({@link FrameSlots}), {@link PoolMemory}'s, {@link PageFile}'s, and the OS
- *   layer's own.</li>
+ *   <li>the leaves: the ring's monitor ({@link FrameSlots}), the hit counter's ({@link ThreadCounter}),
+ *   {@link PoolMemory}'s, {@link PageFile}'s, and the OS layer's own.</li>
  * </ol>
  * Page fixes are not among them: a thread waits for a page only while it holds none of these locks (the evictor and
  * the loader take pages by compare-and-set and skip or fail, never wait), so a thread that holds pages and takes a
@@ -51,7 +47,6 @@ public final class PoolEngine {
     private final long pageSize;
     private final int pageShift;
     private final long budgetFrames;
-    private final int batch;
     private final long waitNanos;
     private final PoolMemory memory;
     private final PageFile file;
@@ -63,34 +58,19 @@ public final class PoolEngine {
     private final PoolGate gate = new PoolGate();
     private final Object closeLock = new Object();
     private final Object allocLock = new Object();
-    private final ReentrantLock evictLock = new ReentrantLock();
-
-    /** Frames holding a page or being filled with one; never above {@link #budgetFrames}. */
-    private final AtomicLong resident = new AtomicLong();
-    private final AtomicLong lockedFrames = new AtomicLong();
-    private final LongAdder hits = new LongAdder();
-    private final LongAdder misses = new LongAdder();
-    private final LongAdder reads = new LongAdder();
-    private final LongAdder writes = new LongAdder();
-    private final LongAdder evictions = new LongAdder();
-    private final LongAdder dirty = new LongAdder();
+    private final PoolCounters counters = new PoolCounters();
+    private final WriteBack writeBack;
+    private final Evictor evictor;
 
     /** Pages in the file; page ids below it are valid. Written under {@link #allocLock}. */
     private volatile long pageCount;
     private volatile int phase = OPEN;
-
-    /** The clock's scratch: candidates of the batch, a window of the ring, the hand; guarded by evictLock. */
-    private final long[] candidates;
-    private final long[] window = new long[MAX_BATCH];
-    private int hand;
 
     private PoolEngine(final PoolConfig config, final PageFile file, final PoolMemory memory) {
         this.config = config;
         this.pageSize = config.pageSize();
         this.pageShift = Long.numberOfTrailingZeros(pageSize);
         this.budgetFrames = config.budgetFrames();
-        this.batch = (int) Math.min(MAX_BATCH, Math.max(1, budgetFrames / 8));
-        this.candidates = new long[batch];
         this.waitNanos = config.waitNanos();
         this.file = file;
         this.memory = memory;
@@ -99,6 +79,8 @@ public final class PoolEngine {
         this.table = new PageTable(segment(memory.tableAddress(), memory.tableBytes(), arena));
         this.zeroPage = arena.allocate(pageSize, pageSize);
         this.pageCount = file.initialPages();
+        this.writeBack = new WriteBack(config, table, slots, file, frames, counters);
+        this.evictor = new Evictor(config, table, slots, memory, counters, writeBack);
     }
 
     @SuppressWarnings("restricted")
@@ -163,7 +145,7 @@ public final class PoolEngine {
             final int st = PageState.state(s);
             if (st == UNLOCKED || st == MARKED) {
                 if (table.cas(pid, s, PageState.with(s, EXCLUSIVE))) {
-                    hits.increment();
+                    counters.hits.increment();
                     return pid << pageShift;
                 }
             } else if (st == EVICTED) {
@@ -191,7 +173,7 @@ public final class PoolEngine {
             if (st == UNLOCKED || st == MARKED || (st >= SHARED_ONE && st < SHARED_MAX)) {
                 final int next = st >= SHARED_ONE ? st + 1 : SHARED_ONE;
                 if (table.cas(pid, s, PageState.with(s, next))) {
-                    hits.increment();
+                    counters.hits.increment();
                     return pid << pageShift;
                 }
             } else if (st == EVICTED) {
@@ -254,7 +236,7 @@ public final class PoolEngine {
             // Nobody else changes the word of a page held exclusively (every other writer compares and sets from a
             // state that is not EXCLUSIVE), so a plain store is enough; release orders it after the frame's writes.
             table.release(pid, s | PageState.DIRTY);
-            dirty.increment();
+            counters.dirty.increment();
         }
     }
 
@@ -297,7 +279,7 @@ public final class PoolEngine {
                 continue;
             }
             if (stable(pid, s)) {
-                hits.increment();
+                counters.hits.increment();
                 return result;
             }
         }
@@ -337,7 +319,7 @@ public final class PoolEngine {
                 + PageState.describe(word));
     }
 
-    private static void backoff(final int spin) {
+    static void backoff(final int spin) {
         if (spin < SPINS) {
             Thread.onSpinWait();
         } else {
@@ -358,7 +340,7 @@ public final class PoolEngine {
         try {
             gate.enter();
             entered = true;
-            reserveFrame();
+            evictor.reserveFrame();
             reserved = true;
             final long offset = pid << pageShift;
             memory.used(offset, pageSize);
@@ -366,7 +348,7 @@ public final class PoolEngine {
                 file.read(pid, frames.asSlice(offset, pageSize).asByteBuffer());
                 if (config.lockFrames()) {
                     memory.lock(offset, pageSize);
-                    lockedFrames.incrementAndGet();
+                    counters.lockedFrames.incrementAndGet();
                 }
             } catch (final IOException | RuntimeException e) {
                 try {
@@ -377,8 +359,8 @@ public final class PoolEngine {
                 throw e;
             }
             table.slot(pid, slots.add(pid));
-            misses.increment();
-            reads.increment();
+            counters.misses.increment();
+            counters.reads.increment();
         } catch (final IOException e) {
             undoLoad(pid, evicted, reserved);
             throw new UncheckedIOException("cannot read page " + pid + " of " + file.path(), e);
@@ -394,189 +376,9 @@ public final class PoolEngine {
 
     private void undoLoad(final long pid, final long evicted, final boolean reserved) {
         if (reserved) {
-            resident.decrementAndGet();
+            counters.resident.decrementAndGet();
         }
         table.release(pid, evicted);
-    }
-
-    /** Counts one more frame in, evicting a batch first when the budget is full. */
-    private void reserveFrame() {
-        long deadline = 0;
-        while (true) {
-            final long r = resident.get();
-            if (r < budgetFrames) {
-                if (resident.compareAndSet(r, r + 1)) {
-                    return;
-                }
-                continue;
-            }
-            if (evict()) {
-                continue;
-            }
-            if (deadline == 0) {
-                deadline = System.nanoTime() + waitNanos;
-            } else if (System.nanoTime() - deadline > 0) {
-                throw new IllegalStateException("every one of the " + budgetFrames + " frames of the memory budget "
-                        + "has stayed fixed for " + waitNanos / 1_000_000 + " ms: unfix pages, or raise memoryBudget");
-            }
-            Thread.yield();
-        }
-    }
-
-    // -----------------------------------------------------------------------------------------------------------
-    // Eviction: the clock, a batch at a time.
-
-    /**
-     * Runs one eviction batch if the budget is still full.
-     *
-     * @return true if a frame is free now (freed here or by another thread meanwhile)
-     */
-    private boolean evict() {
-        evictLock.lock();
-        try {
-            if (resident.get() < budgetFrames) {
-                return true;
-            }
-            return evictBatch() > 0;
-        } finally {
-            evictLock.unlock();
-        }
-    }
-
-    /**
-     * Chooses up to a batch of pages by the clock, writes back the dirty ones, gives their frames back in as few
-     * {@code unused} calls as runs of adjacent page ids allow, and marks them evicted. A page whose write or release
-     * fails stays resident (and dirty, if its write failed); the first failure is thrown once the batch is done.
-     */
-    private int evictBatch() {
-        final int n = collect();
-        if (n == 0) {
-            return 0;
-        }
-        Arrays.sort(candidates, 0, n);
-        RuntimeException failure = null;
-        int kept = 0;
-        for (int i = 0; i < n; i++) {
-            final long pid = candidates[i];
-            final long s = table.state(pid);
-            if (PageState.dirty(s)) {
-                try {
-                    writePage(pid);
-                } catch (final RuntimeException e) {
-                    failure = chain(failure, e);
-                    table.release(pid, PageState.with(s, UNLOCKED)); // still dirty, still resident
-                    continue;
-                }
-                table.release(pid, s & ~PageState.DIRTY);
-                dirty.decrement();
-            }
-            candidates[kept++] = pid;
-        }
-        int freed = 0;
-        for (int i = 0; i < kept; ) {
-            int j = i;
-            while (j + 1 < kept && candidates[j + 1] == candidates[j] + 1) {
-                j++;
-            }
-            final int run = j - i + 1;
-            try {
-                release(candidates[i] << pageShift, (long) run << pageShift);
-                for (int k = i; k <= j; k++) {
-                    final long pid = candidates[k];
-                    slots.remove(table.slot(pid));
-                    table.release(pid, PageState.evicted(table.state(pid)));
-                }
-                resident.addAndGet(-run);
-                evictions.add(run);
-                freed += run;
-            } catch (final RuntimeException e) {
-                failure = chain(failure, e);
-                for (int k = i; k <= j; k++) {
-                    final long pid = candidates[k];
-                    table.release(pid, PageState.with(table.state(pid), UNLOCKED)); // clean, resident, same version
-                }
-            }
-            i = j + 1;
-        }
-        if (failure != null) {
-            throw failure;
-        }
-        return freed;
-    }
-
-    /** Unlocks (if frames are locked) and gives back one run of frames; on failure the run is as it was. */
-    private void release(final long offset, final long bytes) {
-        if (config.lockFrames()) {
-            memory.unlock(offset, bytes);
-        }
-        try {
-            memory.unused(offset, bytes);
-        } catch (final RuntimeException e) {
-            if (config.lockFrames()) {
-                try {
-                    memory.lock(offset, bytes);
-                } catch (final RuntimeException relock) {
-                    e.addSuppressed(relock);
-                    lockedFrames.addAndGet(-(bytes >> pageShift)); // resident, but no longer locked
-                }
-            }
-            throw e;
-        }
-        if (config.lockFrames()) {
-            lockedFrames.addAndGet(-(bytes >> pageShift));
-        }
-    }
-
-    /**
-     * Walks the clock: a MARKED page is taken (exclusively) for the batch, an UNLOCKED one is marked and passed, any
-     * other is passed. At most two turns of the ring, so a page passed over once is taken on the second turn.
-     *
-     * @return how many candidates are in {@link #candidates}, each held exclusively
-     */
-    private int collect() {
-        final int length = slots.length();
-        int n = 0;
-        for (int scanned = 0; scanned < 2 * length && n < batch; ) {
-            if (hand >= length) {
-                hand = 0;
-            }
-            final int got = slots.window(hand, window);
-            for (int w = 0; w < got && n < batch; w++) {
-                hand++;
-                scanned++;
-                final long pid = window[w];
-                if (pid == FrameSlots.EMPTY) {
-                    continue;
-                }
-                final long s = table.state(pid);
-                final int st = PageState.state(s);
-                if (st == MARKED) {
-                    if (table.cas(pid, s, PageState.with(s, EXCLUSIVE))) {
-                        candidates[n++] = pid;
-                    }
-                } else if (st == UNLOCKED) {
-                    table.cas(pid, s, PageState.with(s, MARKED));
-                }
-            }
-        }
-        return n;
-    }
-
-    private void writePage(final long pid) {
-        try {
-            file.write(pid, frames.asSlice(pid << pageShift, pageSize).asByteBuffer());
-        } catch (final IOException e) {
-            throw new UncheckedIOException("cannot write page " + pid + " of " + file.path(), e);
-        }
-        writes.increment();
-    }
-
-    private static RuntimeException chain(final RuntimeException first, final RuntimeException next) {
-        if (first == null) {
-            return next;
-        }
-        first.addSuppressed(next);
-        return first;
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -610,7 +412,7 @@ public final class PoolEngine {
                     }
                     throw new UncheckedIOException("cannot extend " + file.path() + " by page " + pid, e);
                 }
-                writes.increment();
+                counters.writes.increment();
                 pageCount = pid + 1; // publishes the page: its entry is EVICTED, its bytes are in the file
                 return pid;
             }
@@ -630,93 +432,9 @@ public final class PoolEngine {
         }
         gate.enter();
         try {
-            return writeBack(0, new long[1]);
+            return writeBack.writeBack(0, new long[1]);
         } finally {
             gate.exit();
-        }
-    }
-
-    /**
-     * Writes back every dirty page. {@code closeDeadline == 0}: flush, which waits up to the wait limit for each page
-     * held exclusively and then throws; otherwise close, which skips pages still held at the deadline and counts them
-     * in {@code skipped[0]}.
-     *
-     * @return the pages written
-     */
-    private long writeBack(final long closeDeadline, final long[] skipped) {
-        final long[] ring = new long[MAX_BATCH];
-        long written = 0;
-        for (int from = 0; ; from += ring.length) {
-            final int got = slots.window(from, ring);
-            if (got == 0) {
-                return written;
-            }
-            for (int i = 0; i < got; i++) {
-                if (ring[i] != FrameSlots.EMPTY) {
-                    final int r = writeBackPage(ring[i], closeDeadline);
-                    if (r < 0) {
-                        skipped[0]++;
-                    } else {
-                        written += r;
-                    }
-                }
-            }
-        }
-    }
-
-    /** Writes one page back under a shared fix: 1 if written, 0 if clean, -1 if skipped (closing only). */
-    private int writeBackPage(final long pid, final long closeDeadline) {
-        long deadline = closeDeadline;
-        for (int spin = 0; ; spin++) {
-            final long s = table.state(pid);
-            final int st = PageState.state(s);
-            if (!PageState.dirty(s) || st == EVICTED) {
-                return 0;
-            }
-            if (st == EXCLUSIVE || st == SHARED_MAX) {
-                if (deadline == 0) {
-                    deadline = System.nanoTime() + waitNanos;
-                } else if (System.nanoTime() - deadline > 0) {
-                    if (closeDeadline != 0) {
-                        return -1;
-                    }
-                    throw new IllegalStateException("flush() waited " + waitNanos / 1_000_000 + " ms for page " + pid
-                            + ", which stays fixed exclusively; a thread that holds an exclusive fix must not flush");
-                }
-                backoff(spin);
-                continue;
-            }
-            if (!table.cas(pid, s, PageState.with(s, st >= SHARED_ONE ? st + 1 : SHARED_ONE))) {
-                continue;
-            }
-            boolean written = false;
-            try {
-                writePage(pid);
-                written = true;
-            } finally {
-                endWriteBack(pid, written);
-            }
-            return 1;
-        }
-    }
-
-    /**
-     * Drops the write-back's shared fix, clearing the dirty bit if the page was written: nobody can have dirtied it
-     * since, as that takes an exclusive fix. Two flushes may write the same page side by side; the one that clears
-     * the bit counts the page clean.
-     */
-    private void endWriteBack(final long pid, final boolean written) {
-        while (true) {
-            final long s = table.state(pid);
-            final int st = PageState.state(s);
-            final long next = PageState.with(written ? s & ~PageState.DIRTY : s,
-                    st == SHARED_ONE ? UNLOCKED : st - 1);
-            if (table.cas(pid, s, next)) {
-                if (written && PageState.dirty(s)) {
-                    dirty.decrement();
-                }
-                return;
-            }
         }
     }
 
@@ -726,8 +444,7 @@ public final class PoolEngine {
      * @return a snapshot
      */
     public BufferPoolStats stats() {
-        return new BufferPoolStats(pageSize, pageCount, config.maxPages(), budgetFrames, resident.get(), dirty.sum(),
-                lockedFrames.get(), hits.sum(), misses.sum(), reads.sum(), writes.sum(), evictions.sum());
+        return counters.snapshot(config, pageCount);
     }
 
     /**
@@ -796,7 +513,7 @@ public final class PoolEngine {
      * @return the batch size
      */
     public int evictionBatch() {
-        return batch;
+        return evictor.batch();
     }
 
     /**
@@ -837,7 +554,7 @@ public final class PoolEngine {
         RuntimeException failure = null;
         final long[] skipped = new long[1];
         try {
-            writeBack(System.nanoTime() + waitNanos, skipped);
+            writeBack.writeBack(System.nanoTime() + waitNanos, skipped);
         } catch (final RuntimeException e) {
             failure = e;
         }
@@ -845,18 +562,18 @@ public final class PoolEngine {
         try {
             closeArena();
             memory.free();
-            resident.set(0); // every frame is gone, and every lock with it
-            lockedFrames.set(0);
+            counters.resident.set(0); // every frame is gone, and every lock with it
+            counters.lockedFrames.set(0);
         } catch (final RuntimeException e) {
-            failure = chain(failure, e);
+            failure = Evictor.chain(failure, e);
         }
         try {
             file.close();
         } catch (final IOException e) {
-            failure = chain(failure, new UncheckedIOException("cannot close " + file.path(), e));
+            failure = Evictor.chain(failure, new UncheckedIOException("cannot close " + file.path(), e));
         }
         if (skipped[0] > 0) {
-            failure = chain(failure, new IllegalStateException("closed, but " + skipped[0] + " dirty pages stayed fixed "
+            failure = Evictor.chain(failure, new IllegalStateException("closed, but " + skipped[0] + " dirty pages stayed fixed "
                     + "exclusively for " + waitNanos / 1_000_000 + " ms and were not written back"));
         }
         if (failure != null) {

@@ -1,6 +1,7 @@
 package dev.pagoda.pool.engine;
 
 import dev.pagoda.os.OsMemory;
+import dev.pagoda.os.OsMemoryException;
 import dev.pagoda.os.Platform;
 import dev.pagoda.os.Residency;
 
@@ -48,6 +49,9 @@ public final class PoolMemory {
     private final long tableReal;
     /** Pages whose page-table entries are mapped; guarded by this. */
     private long mappedPages;
+    /** The scratch of a batch {@link #unused(long[], long[], int)}: its runs' addresses in {@link #os} and for real. */
+    private long[] batchOs = new long[0];
+    private long[] batchReal = new long[0];
 
     private PoolMemory(final OsMemory os, final OsMemory shadow, final long pageSize, final long maxPages,
                        final long[] bases) {
@@ -221,6 +225,64 @@ public final class PoolMemory {
      */
     public void unused(final long offset, final long bytes) {
         withdraw(OsMemory::unused, framesOs, framesReal, offset, bytes);
+    }
+
+    /**
+     * Gives back a batch of evicted runs of frames: <b>Ready → Prepared</b> for each run, in as few system calls as
+     * the OS layer can ({@link OsMemory#unused(long[], long[], int)}: one {@code process_madvise} on Linux 6.13+).
+     * Called by one thread at a time: the pool's eviction lock is held.
+     *
+     * @param offsets the runs' first frames' offsets, ascending
+     * @param lengths the runs' sizes in bytes, whole frames, unlocked; no run touches the next
+     * @param count   how many runs
+     * @throws Refused if the OS refused a run: the runs before it are released, it and the later ones stay Ready
+     */
+    public void unused(final long[] offsets, final long[] lengths, final int count) {
+        if (batchOs.length < count) {
+            batchOs = new long[count];
+            batchReal = new long[count];
+        }
+        for (int i = 0; i < count; i++) {
+            batchOs[i] = framesOs + offsets[i];
+            batchReal[i] = framesReal + offsets[i];
+        }
+        try {
+            os.unused(batchOs, lengths, count);
+        } catch (final OsMemoryException e) {
+            int released = 0;
+            while (released < count && batchOs[released] != e.address()) {
+                released++;
+            }
+            released = released == count ? 0 : released;
+            if (shadow != null && released > 0) {
+                shadow.unused(batchReal, lengths, released);
+            }
+            throw new Refused(released, e);
+        }
+        if (shadow != null) {
+            shadow.unused(batchReal, lengths, count);
+        }
+    }
+
+    /** A batch release the OS refused part of: the runs before {@link #released()} were released, no others. */
+    public static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final int released;
+
+        Refused(final int released, final OsMemoryException cause) {
+            super("the OS released " + released + " runs of an eviction batch, then refused the next: "
+                    + cause.getMessage(), cause);
+            this.released = released;
+        }
+
+        /**
+         * How many runs, from the first, were released.
+         *
+         * @return the runs released
+         */
+        public int released() {
+            return released;
+        }
     }
 
     /** One transition of the OS layer over a range, for {@link #grant} and {@link #withdraw}. */
