@@ -40,7 +40,8 @@ class EveryBenchmarkRunsTest {
                 .distinct().toList();
         for (final Class<?> c : List.of(PageAllocBenchmark.class, HeapGrowthBenchmark.class, ZeroFillBenchmark.class,
                 SmallObjectBenchmark.class, ScavengerCostBenchmark.class, FirstTouchBenchmark.class,
-                OsMemoryBenchmark.class, CrossThreadBenchmark.class, VmcacheBenchmark.class)) {
+                OsMemoryBenchmark.class, CrossThreadBenchmark.class, VmcacheBenchmark.class,
+                FrameRefaultBenchmark.class)) {
             assertTrue(classes.contains(c.getName()), c + " missing from " + classes);
         }
     }

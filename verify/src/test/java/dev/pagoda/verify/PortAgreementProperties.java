@@ -32,8 +32,12 @@ class PortAgreementProperties {
             Operation.FAULT, Operation.FREE, Operation.HUGE_PAGE, Operation.NO_HUGE_PAGE,
             Operation.HUGE_PAGE_COLLAPSE, Operation.LOCK, Operation.UNLOCK);
 
-    /** One operation on {@code [first, first + count)} pages of the window. */
-    record Step(Operation op, int first, int count) {
+    /**
+     * One operation on {@code [first, first + count)} pages of the window; a batch {@code UNUSED} gives back the
+     * pages {@code first, first + 2, ...} (one page each, every other page, {@code count} of them at most) in one
+     * {@link OsMemory#unused(long[], long[], int)}.
+     */
+    record Step(Operation op, int first, int count, boolean batch) {
     }
 
     @Provide
@@ -41,8 +45,9 @@ class PortAgreementProperties {
         final Arbitrary<Step> step = Combinators.combine(
                 Arbitraries.of(RANGE_OPS),
                 Arbitraries.integers().between(0, PAGES - 1),
-                Arbitraries.integers().between(1, 8)).as((op, first, count) ->
-                new Step(op, first, Math.min(count, PAGES - first)));
+                Arbitraries.integers().between(1, 8),
+                Arbitraries.of(false, true)).as((op, first, count, batch) ->
+                new Step(op, first, Math.min(count, PAGES - first), batch && op == Operation.UNUSED));
         return step.list().ofMinSize(1).ofMaxSize(40);
     }
 
@@ -80,7 +85,20 @@ class PortAgreementProperties {
             switch (s.op()) {
                 case MAP -> os.map(a, n);
                 case USED -> os.used(a, n);
-                case UNUSED -> os.unused(a, n);
+                case UNUSED -> {
+                    if (s.batch()) {
+                        final int ranges = (s.count() + 1) / 2;
+                        final long[] addresses = new long[ranges];
+                        final long[] lengths = new long[ranges];
+                        for (int i = 0; i < ranges; i++) {
+                            addresses[i] = a + 2L * i * page;
+                            lengths[i] = page;
+                        }
+                        os.unused(addresses, lengths, ranges);
+                    } else {
+                        os.unused(a, n);
+                    }
+                }
                 case FAULT -> os.fault(a, n);
                 case FREE -> os.free(a, n);
                 case HUGE_PAGE -> os.hugePage(a, n);

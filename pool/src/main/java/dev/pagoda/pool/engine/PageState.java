@@ -25,6 +25,8 @@ package dev.pagoda.pool.engine;
  * that long between its two reads to be fooled.
  */
 public final class PageState {
+    /** Waits that spin before {@link #backoff} yields instead. */
+    private static final int SPINS = 64;
     /** Not resident. */
     public static final int EVICTED = 0;
     /** Resident and free. */
@@ -146,6 +148,33 @@ public final class PageState {
             default -> "fixed shared by " + sharers(s);
         };
         return what + (dirty(word) ? ", dirty" : "") + ", version " + version(word);
+    }
+
+    /**
+     * The exception for an unfix or {@code markDirty} without the fix it needs.
+     *
+     * @param call   the call, e.g. {@code "unfixShared"}
+     * @param pid    the page id
+     * @param word   the page's state word now
+     * @param needed the hold the call needs, e.g. {@code "fixed shared"}
+     * @return the exception to throw
+     */
+    static IllegalStateException notHeld(final String call, final long pid, final long word, final String needed) {
+        return new IllegalStateException(call + "(" + pid + ") needs the page " + needed + " by the caller, but it is "
+                + describe(word));
+    }
+
+    /**
+     * Waits a little for a page another thread holds: spins first, then yields, as vmcache does (no queue of waiters).
+     *
+     * @param spin how many times the caller has waited for this page
+     */
+    static void backoff(final int spin) {
+        if (spin < SPINS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
     }
 
     private static long nextVersion(final long word) {

@@ -41,7 +41,6 @@ public final class PoolEngine {
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
     private static final int CLOSED = 2;
-    private static final int SPINS = 64;
 
     private final PoolConfig config;
     private final long pageSize;
@@ -154,7 +153,7 @@ public final class PoolEngine {
                     return pid << pageShift;
                 }
             } else {
-                backoff(spin);
+                PageState.backoff(spin);
             }
         }
     }
@@ -183,7 +182,7 @@ public final class PoolEngine {
                     return pid << pageShift;
                 }
             } else {
-                backoff(spin); // held exclusively, or by the most sharers a word can count
+                PageState.backoff(spin); // held exclusively, or by the most sharers a word can count
             }
         }
     }
@@ -197,7 +196,7 @@ public final class PoolEngine {
         checkUnfix(pid);
         final long s = table.state(pid);
         if (PageState.state(s) != EXCLUSIVE) {
-            throw notFixed("unfixExclusive", pid, s, "fixed exclusively");
+            throw PageState.notHeld("unfixExclusive", pid, s, "fixed exclusively");
         }
         table.release(pid, PageState.released(s));
     }
@@ -213,7 +212,7 @@ public final class PoolEngine {
             final long s = table.state(pid);
             final int st = PageState.state(s);
             if (st < SHARED_ONE) {
-                throw notFixed("unfixShared", pid, s, "fixed shared");
+                throw PageState.notHeld("unfixShared", pid, s, "fixed shared");
             }
             if (table.cas(pid, s, PageState.with(s, st == SHARED_ONE ? UNLOCKED : st - 1))) {
                 return;
@@ -230,7 +229,7 @@ public final class PoolEngine {
         checkUnfix(pid);
         final long s = table.state(pid);
         if (PageState.state(s) != EXCLUSIVE) {
-            throw notFixed("markDirty", pid, s, "fixed exclusively");
+            throw PageState.notHeld("markDirty", pid, s, "fixed exclusively");
         }
         if (!PageState.dirty(s)) {
             // Nobody else changes the word of a page held exclusively (every other writer compares and sets from a
@@ -254,7 +253,7 @@ public final class PoolEngine {
             final long s = table.state(pid);
             final int st = PageState.state(s);
             if (st == EXCLUSIVE) {
-                backoff(spin);
+                PageState.backoff(spin);
                 continue;
             }
             if (st == EVICTED) {
@@ -311,20 +310,6 @@ public final class PoolEngine {
 
     private IllegalArgumentException outOfRange(final long pid) {
         return new IllegalArgumentException("pid must be in [0, pageCount) = [0, " + pageCount + "): pid=" + pid);
-    }
-
-    private static IllegalStateException notFixed(final String call, final long pid, final long word,
-                                                  final String needed) {
-        return new IllegalStateException(call + "(" + pid + ") needs the page " + needed + " by the caller, but it is "
-                + PageState.describe(word));
-    }
-
-    static void backoff(final int spin) {
-        if (spin < SPINS) {
-            Thread.onSpinWait();
-        } else {
-            Thread.yield();
-        }
     }
 
     // -----------------------------------------------------------------------------------------------------------

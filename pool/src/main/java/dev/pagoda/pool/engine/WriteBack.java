@@ -94,7 +94,7 @@ final class WriteBack {
                     throw new IllegalStateException("flush() waited " + waitNanos / 1_000_000 + " ms for page " + pid
                             + ", which stays fixed exclusively; a thread that holds an exclusive fix must not flush");
                 }
-                PoolEngine.backoff(spin);
+                PageState.backoff(spin);
                 continue;
             }
             if (!table.cas(pid, s, PageState.with(s, st >= SHARED_ONE ? st + 1 : SHARED_ONE))) {
