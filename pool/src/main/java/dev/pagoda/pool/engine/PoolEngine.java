@@ -60,6 +60,7 @@ public final class PoolEngine {
     private final PoolCounters counters = new PoolCounters();
     private final WriteBack writeBack;
     private final Evictor evictor;
+    private final Loader loader;
 
     /** Pages in the file; page ids below it are valid. Written under {@link #allocLock}. */
     private volatile long pageCount;
@@ -80,6 +81,7 @@ public final class PoolEngine {
         this.pageCount = file.initialPages();
         this.writeBack = new WriteBack(config, table, slots, file, frames, counters);
         this.evictor = new Evictor(config, table, slots, memory, counters, writeBack);
+        this.loader = new Loader(config, table, slots, memory, file, frames, counters, gate, evictor);
     }
 
     @SuppressWarnings("restricted")
@@ -139,6 +141,17 @@ public final class PoolEngine {
      */
     public long fixExclusive(final long pid) {
         checkFix(pid);
+        final long s = table.state(pid);
+        final int st = PageState.state(s);
+        if ((st == UNLOCKED || st == MARKED) && table.cas(pid, s, PageState.with(s, EXCLUSIVE))) {
+            counters.hits.increment();
+            return pid << pageShift;
+        }
+        return fixExclusiveSlow(pid);
+    }
+
+    /** The rest of {@link #fixExclusive}, out of line so that the hit stays small enough to inline. */
+    private long fixExclusiveSlow(final long pid) {
         for (int spin = 0; ; spin++) {
             final long s = table.state(pid);
             final int st = PageState.state(s);
@@ -149,7 +162,7 @@ public final class PoolEngine {
                 }
             } else if (st == EVICTED) {
                 if (table.cas(pid, s, PageState.with(s, EXCLUSIVE))) {
-                    load(pid, s);
+                    loader.load(pid, s);
                     return pid << pageShift;
                 }
             } else {
@@ -166,6 +179,18 @@ public final class PoolEngine {
      */
     public long fixShared(final long pid) {
         checkFix(pid);
+        final long s = table.state(pid);
+        final int st = PageState.state(s);
+        if ((st == UNLOCKED || st == MARKED || (st >= SHARED_ONE && st < SHARED_MAX))
+                && table.cas(pid, s, PageState.with(s, st >= SHARED_ONE ? st + 1 : SHARED_ONE))) {
+            counters.hits.increment();
+            return pid << pageShift;
+        }
+        return fixSharedSlow(pid);
+    }
+
+    /** The rest of {@link #fixShared}, out of line so that the hit stays small enough to inline. */
+    private long fixSharedSlow(final long pid) {
         for (int spin = 0; ; spin++) {
             final long s = table.state(pid);
             final int st = PageState.state(s);
@@ -177,7 +202,7 @@ public final class PoolEngine {
                 }
             } else if (st == EVICTED) {
                 if (table.cas(pid, s, PageState.with(s, EXCLUSIVE))) {
-                    load(pid, s);
+                    loader.load(pid, s);
                     table.release(pid, PageState.with(s, SHARED_ONE)); // a loaded page is clean: s has no dirty bit
                     return pid << pageShift;
                 }
@@ -208,6 +233,15 @@ public final class PoolEngine {
      */
     public void unfixShared(final long pid) {
         checkUnfix(pid);
+        final long s = table.state(pid);
+        final int st = PageState.state(s);
+        if (st < SHARED_ONE || !table.cas(pid, s, PageState.with(s, st == SHARED_ONE ? UNLOCKED : st - 1))) {
+            unfixSharedSlow(pid);
+        }
+    }
+
+    /** The rest of {@link #unfixShared}: another sharer changed the word first, or the page is not fixed shared. */
+    private void unfixSharedSlow(final long pid) {
         while (true) {
             final long s = table.state(pid);
             final int st = PageState.state(s);
@@ -248,6 +282,32 @@ public final class PoolEngine {
      */
     public long readOptimistic(final long pid, final PageReader reader) {
         checkFix(pid);
+        final long s = table.state(pid);
+        final int st = PageState.state(s);
+        if (st == UNLOCKED || st >= SHARED_ONE) {
+            final long result;
+            try {
+                result = reader.read(frames, pid << pageShift);
+            } catch (final RuntimeException torn) {
+                return readOptimisticSlow(pid, reader, s, torn);
+            }
+            if (stable(pid, s)) {
+                counters.hits.increment();
+                return result;
+            }
+        }
+        return readOptimisticSlow(pid, reader, s, null);
+    }
+
+    /**
+     * The rest of {@link #readOptimistic}: the page is held exclusively, evicted or marked, or the fast attempt
+     * (word {@code first}) was disturbed or threw {@code torn}.
+     */
+    private long readOptimisticSlow(final long pid, final PageReader reader, final long first,
+                                    final RuntimeException torn) {
+        if (torn != null && stable(pid, first)) {
+            throw torn; // the reader failed on a page nobody changed: its own failure
+        }
         final long offset = pid << pageShift;
         for (int spin = 0; ; spin++) {
             final long s = table.state(pid);
@@ -271,9 +331,9 @@ public final class PoolEngine {
             final long result;
             try {
                 result = reader.read(frames, offset);
-            } catch (final RuntimeException torn) {
+            } catch (final RuntimeException again) {
                 if (stable(pid, s)) {
-                    throw torn;
+                    throw again;
                 }
                 continue;
             }
@@ -310,60 +370,6 @@ public final class PoolEngine {
 
     private IllegalArgumentException outOfRange(final long pid) {
         return new IllegalArgumentException("pid must be in [0, pageCount) = [0, " + pageCount + "): pid=" + pid);
-    }
-
-    // -----------------------------------------------------------------------------------------------------------
-    // A miss: make a frame Ready, read the page into it.
-
-    /**
-     * Loads {@code pid}, which the caller took from EVICTED to EXCLUSIVE (word {@code evicted} before). Returns with
-     * the page resident and still exclusive; on any failure puts the word back and throws.
-     */
-    private void load(final long pid, final long evicted) {
-        boolean entered = false;
-        boolean reserved = false;
-        try {
-            gate.enter();
-            entered = true;
-            evictor.reserveFrame();
-            reserved = true;
-            final long offset = pid << pageShift;
-            memory.used(offset, pageSize);
-            try {
-                file.read(pid, frames.asSlice(offset, pageSize).asByteBuffer());
-                if (config.lockFrames()) {
-                    memory.lock(offset, pageSize);
-                    counters.lockedFrames.incrementAndGet();
-                }
-            } catch (final IOException | RuntimeException e) {
-                try {
-                    memory.unused(offset, pageSize);
-                } catch (final RuntimeException suppressed) {
-                    e.addSuppressed(suppressed); // the frame stays Ready; the next load of the page reuses it
-                }
-                throw e;
-            }
-            table.slot(pid, slots.add(pid));
-            counters.misses.increment();
-            counters.reads.increment();
-        } catch (final IOException e) {
-            undoLoad(pid, evicted, reserved);
-            throw new UncheckedIOException("cannot read page " + pid + " of " + file.path(), e);
-        } catch (final RuntimeException | Error e) {
-            undoLoad(pid, evicted, reserved);
-            throw e;
-        } finally {
-            if (entered) {
-                gate.exit();
-            }
-        }
-    }
-
-    private void undoLoad(final long pid, final long evicted, final boolean reserved) {
-        if (reserved) {
-            counters.resident.decrementAndGet();
-        }
-        table.release(pid, evicted);
     }
 
     // -----------------------------------------------------------------------------------------------------------
