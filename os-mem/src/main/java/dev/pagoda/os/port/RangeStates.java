@@ -7,8 +7,7 @@ import java.util.Arrays;
  * code, and code {@link #ABSENT} (everything not in the map) is never stored.
  *
  * <p>{@link dev.pagoda.os.OsMemory} keeps the {@link dev.pagoda.os.MemState} of every page it owns here (code =
- * ordinal, plus the {@link #BUSY} flag for ranges with a system call in flight); the simulated kernel keeps page
- * protections. Runs are half-open {@code [start, end)}.
+ * ordinal); the simulated kernel keeps page protections. Runs are half-open {@code [start, end)}.
  *
  * <p><b>Representation.</b> The runs are the nodes of a treap (a binary search tree on the run's start that is also a
  * heap on a random priority, so its expected depth is logarithmic) stored in parallel primitive arrays, children as
@@ -22,8 +21,6 @@ import java.util.Arrays;
 public final class RangeStates {
     /** The code of every address not in the map. */
     public static final int ABSENT = 0;
-    /** Flag or-ed onto the code of a range whose transition is in flight; the low bits keep its old code. */
-    public static final int BUSY = 8;
 
     /**
      * One run {@code [start, end)} with a code.
@@ -101,16 +98,15 @@ public final class RangeStates {
 
     /**
      * Subtracts, for every run overlapping {@code [start, end)}, the bytes of the overlap from
-     * {@code perCode[code & codeMask]}. Gaps count nothing.
+     * {@code perCode[code]}. Gaps count nothing.
      *
-     * @param start    the first address of the range
-     * @param end      the address just past the range
-     * @param perCode  byte counts indexed by code
-     * @param codeMask the bits of a code that index {@code perCode}
+     * @param start   the first address of the range
+     * @param end     the address just past the range
+     * @param perCode byte counts indexed by code
      */
-    public void subtractBytes(final long start, final long end, final long[] perCode, final int codeMask) {
+    public void subtractBytes(final long start, final long end, final long[] perCode) {
         for (int n = firstOverlapping(start, end); n != NIL && starts[n] < end; n = higher(starts[n])) {
-            perCode[codes[n] & codeMask] -= Math.min(end, ends[n]) - Math.max(start, starts[n]);
+            perCode[codes[n]] -= Math.min(end, ends[n]) - Math.max(start, starts[n]);
         }
     }
 
@@ -176,57 +172,9 @@ public final class RangeStates {
         root = merge(low, high);
     }
 
-    /**
-     * Or-s {@code flag} onto the code of every run in {@code [start, end)}, keeping the range's boundaries; gaps stay
-     * {@link #ABSENT}.
-     *
-     * @param start the first address of the range
-     * @param end   the address just past the range
-     * @param flag  the bits to set, e.g. {@link #BUSY}
-     */
-    public void setFlag(final long start, final long end, final int flag) {
-        recode(start, end, flag, -1);
-    }
-
-    /**
-     * Clears {@code flag} from the code of every run in {@code [start, end)}, merging runs that become equal.
-     *
-     * @param start the first address of the range
-     * @param end   the address just past the range
-     * @param flag  the bits to clear
-     */
-    public void clearFlag(final long start, final long end, final int flag) {
-        recode(start, end, 0, ~flag);
-    }
-
     /** Number of stored runs (absent gaps excluded). */
     int runCount() {
         return runs;
-    }
-
-    private void recode(final long start, final long end, final int or, final int and) {
-        if (start >= end) {
-            return;
-        }
-        cut(start);
-        cut(end);
-        for (int n = ceiling(start); n != NIL && starts[n] < end; n = higher(starts[n])) {
-            codes[n] = (codes[n] | or) & and;
-        }
-        // Keep the runs maximal: join equal neighbours from the run before the range to the run after it.
-        int n = floor(start - 1);
-        if (n == NIL || ends[n] != start) {
-            n = ceiling(start);
-        }
-        while (n != NIL && starts[n] <= end) {
-            final int next = higher(starts[n]);
-            if (next != NIL && ends[n] == starts[next] && codes[n] == codes[next]) {
-                ends[n] = ends[next];
-                delete(starts[next]);
-            } else {
-                n = next;
-            }
-        }
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -345,12 +293,6 @@ public final class RangeStates {
         left[parent] = right[least];
         recycle(least);
         return t;
-    }
-
-    private void delete(final long key) {
-        split(root, key);
-        final int low = below;
-        root = merge(low, removeFirst(above));
     }
 
     /** Frees every node of tree {@code t}. */

@@ -7,16 +7,18 @@ import dev.pagoda.os.OsMemoryStats;
 import dev.pagoda.os.OsOutOfMemoryException;
 import dev.pagoda.os.libc.Errno;
 
+import java.util.Arrays;
+
 /**
  * {@link dev.pagoda.os.OsMemory}'s transition engine: the state of every page the layer owns, the bytes held in each state and
  * the locked pages, and the protocol that moves ranges between states around the system calls. {@code OsMemory}
  * checks arguments, documents the contract and delegates here.
  *
  * <p>The protocol: under the monitor of {@link #states} (the engine's only lock, a leaf: nothing else is taken
- * under it), check that every page of the range is in a state the transition starts from and mark the range busy
- * (its runs keep their old codes under the {@link RangeStates#BUSY} flag); make the system call without the lock;
- * then, under the lock again, commit the new state and move the counters, or restore the old runs if the call
- * failed. A transition that meets a busy page fails instead of waiting, so two threads never race the same pages
+ * under it), check that every page of the range is in a state the transition starts from and that no call is in
+ * flight on any of it, and record the range as in flight (its pages keep their old state meanwhile); make the system
+ * call without the lock; then, under the lock again, forget the range in flight and commit the new state and move
+ * the counters, or leave the old state if the call failed. A transition that meets a busy page fails instead of waiting, so two threads never race the same pages
  * through the kernel; a reservation that meets one waits for it, because the kernel handed the range out again
  * after another thread's {@code munmap} and before that thread's bookkeeping.
  */
@@ -40,6 +42,14 @@ public final class Transitions {
     /** The pages {@code OsMemory.lock} locked (code {@link #LOCKED}). */
     private final RangeStates locks = new RangeStates();
     private long lockedBytes;
+    /**
+     * The ranges with a system call in flight, {@code [flightStarts[i], flightEnds[i])} for {@code i < flights}: a
+     * handful (one per thread in a call, or the ranges of one batch), so a scan is cheaper than marking them in
+     * {@link #states}, which would cut runs there only to join them again when the call returns.
+     */
+    private long[] flightStarts = new long[8];
+    private long[] flightEnds = new long[8];
+    private int flights;
 
     /**
      * The engine over a port.
@@ -66,13 +76,13 @@ public final class Transitions {
         synchronized (states) {
             RangeStates.Run clash;
             while ((clash = states.firstOutside(p, p + length, 1 << RangeStates.ABSENT)) != null) {
-                if ((clash.code() & RangeStates.BUSY) == 0) {
+                if (inFlight(clash.start(), clash.end()) < 0) {
                     throw new IllegalStateException(op.goName() + ": the OS returned [" + hex(p) + ", "
                             + hex(p + length) + ") which overlaps " + describe(clash) + " that this layer already "
                             + "owns; something else unmapped memory it did not own");
                 }
-                // A range the kernel hands out again while we still mark it busy is one another thread is
-                // freeing: its munmap has returned, its bookkeeping has not yet. Wait for it (a few µs).
+                // A range the kernel hands out again while a call on it is still in flight is one another thread
+                // is freeing: its munmap has returned, its bookkeeping has not yet. Wait for it (a few µs).
                 awaitTransitions();
             }
             states.assign(p, p + length, state.ordinal());
@@ -101,7 +111,7 @@ public final class Transitions {
         final long end = address + length;
         synchronized (states) {
             checkFrom(op, address, length, fromMask);
-            states.setFlag(address, end, RangeStates.BUSY);
+            claim(address, end);
         }
         int rc = Integer.MIN_VALUE;
         try {
@@ -109,9 +119,8 @@ public final class Transitions {
         } finally {
             synchronized (states) {
                 states.notifyAll(); // a reserve may be waiting for this range to become free
-                if (rc != 0) {
-                    states.clearFlag(address, end, RangeStates.BUSY);
-                } else {
+                unclaim(address, end);
+                if (rc == 0) {
                     commit(op, address, end, to);
                 }
             }
@@ -136,7 +145,7 @@ public final class Transitions {
                 checkFrom(Operation.UNUSED, addresses[i], lengths[i], M_READY);
             }
             for (int i = 0; i < count; i++) {
-                states.setFlag(addresses[i], addresses[i] + lengths[i], RangeStates.BUSY);
+                claim(addresses[i], addresses[i] + lengths[i]);
             }
         }
         long outcome = 0; // nothing released, should the backend throw
@@ -147,10 +156,9 @@ public final class Transitions {
             synchronized (states) {
                 states.notifyAll();
                 for (int i = 0; i < count; i++) {
+                    unclaim(addresses[i], addresses[i] + lengths[i]);
                     if (i < released) {
                         commit(Operation.UNUSED, addresses[i], addresses[i] + lengths[i], MemState.PREPARED);
-                    } else {
-                        states.clearFlag(addresses[i], addresses[i] + lengths[i], RangeStates.BUSY);
                     }
                 }
             }
@@ -164,6 +172,14 @@ public final class Transitions {
     /** Throws unless every page of the range is in {@code fromMask} and, for a release, unlocked; holds the lock. */
     private void checkFrom(final Operation op, final long address, final long length, final int fromMask) {
         final long end = address + length;
+        final int busy = inFlight(address, end);
+        if (busy >= 0) {
+            final long from = Math.max(address, flightStarts[busy]);
+            throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): [" + hex(from)
+                    + ", " + hex(Math.min(end, flightEnds[busy])) + ") is "
+                    + MemState.values()[states.codeAt(from)] + " with a call in flight in another thread but the "
+                    + "transition needs " + maskNames(fromMask));
+        }
         final RangeStates.Run bad = states.firstOutside(address, end, fromMask);
         if (bad != null) {
             throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): "
@@ -177,9 +193,43 @@ public final class Transitions {
         }
     }
 
+    /** The index of a range in flight that overlaps {@code [start, end)}, or -1; holds the lock. */
+    private int inFlight(final long start, final long end) {
+        for (int i = 0; i < flights; i++) {
+            if (flightStarts[i] < end && start < flightEnds[i]) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Records a checked range as in flight; holds the lock. */
+    private void claim(final long start, final long end) {
+        if (flights == flightStarts.length) {
+            flightStarts = Arrays.copyOf(flightStarts, flights * 2);
+            flightEnds = Arrays.copyOf(flightEnds, flights * 2);
+        }
+        flightStarts[flights] = start;
+        flightEnds[flights] = end;
+        flights++;
+    }
+
+    /** Forgets a range {@link #claim} recorded; holds the lock. */
+    private void unclaim(final long start, final long end) {
+        for (int i = 0; i < flights; i++) {
+            if (flightStarts[i] == start && flightEnds[i] == end) {
+                flights--;
+                flightStarts[i] = flightStarts[flights];
+                flightEnds[i] = flightEnds[flights];
+                return;
+            }
+        }
+        throw new IllegalStateException("no call in flight on [" + hex(start) + ", " + hex(end) + ")");
+    }
+
     /** Gives a claimed range its new state after a successful call; holds the lock. */
     private void commit(final Operation op, final long address, final long end, final MemState to) {
-        states.subtractBytes(address, end, bytes, ~RangeStates.BUSY);
+        states.subtractBytes(address, end, bytes);
         bytes[to.ordinal()] += to == MemState.NONE ? 0 : end - address;
         states.assign(address, end, to.ordinal());
         if (op == Operation.LOCK || op == Operation.UNLOCK || op == Operation.FREE) {
@@ -214,8 +264,7 @@ public final class Transitions {
      */
     private void hint(final Operation op, final long address, final long length, final int fromMask) {
         synchronized (states) {
-            final RangeStates.Run bad = states.firstOutside(address, address + length,
-                    fromMask | fromMask << RangeStates.BUSY);
+            final RangeStates.Run bad = states.firstOutside(address, address + length, fromMask);
             if (bad != null) {
                 throw new IllegalStateException(op.goName() + "(" + hex(address) + ", " + length + "): "
                         + describe(bad) + " but the hint needs " + maskNames(fromMask));
@@ -299,7 +348,7 @@ public final class Transitions {
      */
     public MemState stateOf(final long address) {
         synchronized (states) {
-            return MemState.values()[states.codeAt(address) & ~RangeStates.BUSY];
+            return MemState.values()[states.codeAt(address)];
         }
     }
 
@@ -318,9 +367,7 @@ public final class Transitions {
     }
 
     private static String describe(final RangeStates.Run run) {
-        final String what = (run.code() & RangeStates.BUSY) != 0
-                ? MemState.values()[run.code() & ~RangeStates.BUSY] + " with a call in flight in another thread"
-                : run.code() == RangeStates.ABSENT ? "NONE (not owned by this OsMemory)"
+        final String what = run.code() == RangeStates.ABSENT ? "NONE (not owned by this OsMemory)"
                 : MemState.values()[run.code()].name();
         return "[" + hex(run.start()) + ", " + hex(run.end()) + ") is " + what;
     }

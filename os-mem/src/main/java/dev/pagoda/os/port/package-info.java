@@ -32,11 +32,11 @@
  *
  * <h2>Ranges</h2>
  * {@link dev.pagoda.os.port.RangeStates} maps address ranges to small codes as maximal runs: the page states
- * {@code OsMemory} owns (with a busy flag for ranges whose system call is in flight) and the simulated kernel's
- * protections. It is a treap in primitive arrays, so that a transition allocates nothing: a buffer pool moves a
- * frame Prepared → Ready → Prepared per miss, and its pages scatter the runs. {@link dev.pagoda.os.port.Transitions}
- * is {@code OsMemory}'s engine around it: check and mark a range busy under one leaf lock, make the system call
- * without it, commit or clear the mark.
+ * {@code OsMemory} owns and the simulated kernel's protections. It is a treap in primitive arrays, so that a
+ * transition allocates nothing: a buffer pool moves a frame Prepared → Ready → Prepared per miss, and its pages
+ * scatter the runs. {@link dev.pagoda.os.port.Transitions} is {@code OsMemory}'s engine around it: under one leaf
+ * lock, check a range and record it as in flight (in a small side table, not in the runs), make the system call
+ * without the lock, then forget it and commit the new state.
  *
  * <p>This package uses {@code libc} and the values of {@code dev.pagoda.os} ({@link dev.pagoda.os.Operation},
  * {@link dev.pagoda.os.SystemOptions}, {@link dev.pagoda.os.ReleaseAdvice}); the module does not export it.
