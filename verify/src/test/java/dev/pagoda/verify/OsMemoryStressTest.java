@@ -22,8 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Several threads drive one {@link OsMemory} at once (fixed seeds, bounded work). On disjoint ranges every
- * thread's private model of its pages must match the layer exactly; on one shared range, where calls race,
+ * Several threads drive one {@link OsMemory} at once (fixed seeds, bounded work), batch releases
+ * ({@link OsMemory#unused(long[], long[], int)} over every other page of a range) among the calls. On disjoint ranges
+ * every thread's private model of its pages must match the layer exactly; on one shared range, where calls race,
  * every call either succeeds or is refused with {@link IllegalStateException} (never a kernel error, never a
  * crash), and afterwards the counters, the page states and the kernel's mappings still agree.
  */
@@ -58,7 +59,7 @@ class OsMemoryStressTest {
                 final int first = rnd.nextInt(pages);
                 final int count = 1 + rnd.nextInt(Math.min(8, pages - first));
                 try {
-                    apply(os, rnd.nextInt(5), base + first * PAGE, count * PAGE);
+                    apply(os, rnd.nextInt(6), base + first * PAGE, count * PAGE);
                     done.incrementAndGet();
                 } catch (final IllegalStateException e) {
                     refused.incrementAndGet();
@@ -101,14 +102,16 @@ class OsMemoryStressTest {
             for (int i = 0; i < OPS; i++) {
                 final int first = rnd.nextInt(PAGES_PER_THREAD);
                 final int count = 1 + rnd.nextInt(Math.min(8, PAGES_PER_THREAD - first));
-                final int op = rnd.nextInt(4); // no free here: the slice stays owned
+                final int op = rnd.nextInt(5) == 4 ? 5 : rnd.nextInt(4); // no free here: the slice stays owned
                 final MemState to = expected(model, op, first, count);
                 try {
                     apply(os, op, mine + first * PAGE, count * PAGE);
                     if (to == null) {
                         throw new AssertionError("op " + op + " on " + first + "+" + count + " should be refused");
                     }
-                    java.util.Arrays.fill(model, first, first + count, to);
+                    for (int p = first; p < first + count; p += op == 5 ? 2 : 1) {
+                        model[p] = to;
+                    }
                 } catch (final IllegalStateException e) {
                     if (to != null) {
                         throw new AssertionError("op " + op + " on " + first + "+" + count + " refused", e);
@@ -136,7 +139,7 @@ class OsMemoryStressTest {
         boolean allReserved = true;
         boolean allReady = true;
         boolean allMapped = true;
-        for (int i = first; i < first + count; i++) {
+        for (int i = first; i < first + count; i += op == 5 ? 2 : 1) {
             allReserved &= model[i] == MemState.RESERVED;
             allReady &= model[i] == MemState.READY;
             allMapped &= model[i] == MemState.PREPARED || model[i] == MemState.READY;
@@ -146,6 +149,7 @@ class OsMemoryStressTest {
             case 1 -> allMapped ? MemState.READY : null;       // used
             case 2 -> allReady ? MemState.PREPARED : null;     // unused
             case 3 -> allMapped ? MemState.RESERVED : null;    // fault
+            case 5 -> allReady ? MemState.PREPARED : null;     // unused, every other page, in one batch
             default -> throw new AssertionError(op);
         };
     }
@@ -157,6 +161,16 @@ class OsMemoryStressTest {
             case 2 -> os.unused(address, bytes);
             case 3 -> os.fault(address, bytes);
             case 4 -> os.free(address, bytes);
+            case 5 -> {
+                final int ranges = (int) ((bytes / PAGE + 1) / 2);
+                final long[] addresses = new long[ranges];
+                final long[] lengths = new long[ranges];
+                for (int i = 0; i < ranges; i++) {
+                    addresses[i] = address + 2L * i * PAGE;
+                    lengths[i] = PAGE;
+                }
+                os.unused(addresses, lengths, ranges);
+            }
             default -> throw new AssertionError(op);
         }
     }
