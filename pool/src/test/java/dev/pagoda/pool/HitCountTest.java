@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Hits are counted per thread without atomics; the count is still exact: across threads that run side by side and
- * share the counter's table entries (more threads than entries), and across threads that have ended.
+ * share the counter's table entries (more threads than entries), across threads that have ended, and across twenty
+ * thousand short-lived virtual threads.
  */
 class HitCountTest {
     private static final long PAGE = 4096;
@@ -60,6 +61,22 @@ class HitCountTest {
                 expected += (long) count * FIXES;
                 assertEquals(expected, pool.stats().hits() - hitsBefore, "hits after wave " + wave);
             }
+            // Many short-lived virtual threads: every one's hits count, and the ended ones are folded as they go.
+            final List<Thread> virtual = new ArrayList<>();
+            for (int t = 0; t < 20_000; t++) {
+                final long pid = t & 15;
+                virtual.add(Thread.ofVirtual().start(() -> {
+                    for (int i = 0; i < 10; i++) {
+                        pool.fixShared(pid);
+                        pool.unfixShared(pid);
+                    }
+                }));
+            }
+            for (final Thread t : virtual) {
+                t.join();
+            }
+            expected += 20_000L * 10;
+            assertEquals(expected, pool.stats().hits() - hitsBefore, "hits after the virtual threads");
             // A thread that is still alive counts too, and so does this one.
             for (int i = 0; i < 100; i++) {
                 pool.fixExclusive(3);

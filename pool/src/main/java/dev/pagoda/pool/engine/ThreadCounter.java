@@ -14,7 +14,9 @@ import java.util.Arrays;
  * {@link ThreadLocal} and takes the entry over, so two threads that share an entry stay correct and only pay the
  * slower lookup. {@link #sum} adds up every cell, and folds the cells of threads that have ended into a base: a thread's
  * end happens-before {@link Thread#isAlive()} returns false, so their last counts are seen whole and the sum is exact
- * for every increment that happened-before it. Cells live as long as their threads, about 32 bytes each.
+ * for every increment that happened-before it. Cells live as long as their threads, about 32 bytes each; those of
+ * ended threads are folded whenever the array of cells fills up, so a pool read by millions of short-lived (virtual)
+ * threads keeps only the live ones, at an amortised constant cost per thread.
  *
  * <p>Allocates only on a thread's first increment. The monitor of {@link #cells} is a leaf.
  */
@@ -43,8 +45,10 @@ final class ThreadCounter {
     /** The cache: entry {@code threadId & (SLOTS - 1)}; read and written without a lock (cells are immutable refs). */
     private final Cell[] table = new Cell[SLOTS];
     private final ThreadLocal<Cell> mine = new ThreadLocal<>();
-    /** Every cell whose thread may still count; guarded by its own monitor, with {@link #base}. */
-    private Cell[] cells = new Cell[0];
+    /** Cells {@code [0, live)} are those whose threads may still count; guarded by this object's monitor. */
+    private Cell[] cells = new Cell[8];
+    private int live;
+    /** The counts of the threads that have ended. */
     private long base;
 
     /** Counts one for the calling thread. */
@@ -69,11 +73,30 @@ final class ThreadCounter {
         COUNT.setOpaque(c, c.count + 1);
     }
 
-    private void register(final Cell c) {
-        synchronized (this) {
-            cells = Arrays.copyOf(cells, cells.length + 1);
-            cells[cells.length - 1] = c;
+    /** Adds a thread's cell; when the array is full, first folds the cells of ended threads, then grows it. */
+    private synchronized void register(final Cell c) {
+        if (live == cells.length) {
+            fold();
+            if (live > cells.length / 2) {
+                cells = Arrays.copyOf(cells, cells.length * 2);
+            }
         }
+        cells[live++] = c;
+    }
+
+    /** Moves the counts of ended threads into {@link #base} and drops their cells; holds the monitor. */
+    private void fold() {
+        int kept = 0;
+        for (int i = 0; i < live; i++) {
+            final Cell c = cells[i];
+            if (c.owner.isAlive()) {
+                cells[kept++] = c;
+            } else {
+                base += (long) COUNT.getOpaque(c);
+            }
+        }
+        Arrays.fill(cells, kept, live, null);
+        live = kept;
     }
 
     /**
@@ -82,24 +105,12 @@ final class ThreadCounter {
      *
      * @return the sum over all threads
      */
-    long sum() {
-        synchronized (this) {
-            long sum = base;
-            int live = 0;
-            for (final Cell c : cells) {
-                if (c.owner.isAlive()) {
-                    sum += (long) COUNT.getOpaque(c);
-                    cells[live++] = c;
-                } else {
-                    final long last = (long) COUNT.getOpaque(c);
-                    base += last;
-                    sum += last;
-                }
-            }
-            if (live < cells.length) {
-                cells = Arrays.copyOf(cells, live);
-            }
-            return sum;
+    synchronized long sum() {
+        fold();
+        long sum = base;
+        for (int i = 0; i < live; i++) {
+            sum += (long) COUNT.getOpaque(cells[i]);
         }
+        return sum;
     }
 }
