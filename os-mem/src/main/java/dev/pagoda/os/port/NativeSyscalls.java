@@ -133,6 +133,7 @@ public final class NativeSyscalls implements Syscalls {
         return fd >= 0 ? fd : openSelfPidfd();
     }
 
+    /** Opens the pidfd once; this object's monitor is a leaf, held only around {@code pidfd_open}. */
     private synchronized int openSelfPidfd() {
         if (selfPidfd < 0) {
             try {
