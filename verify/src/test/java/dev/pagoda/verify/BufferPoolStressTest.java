@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Threads on one {@link BufferPool} of 96 pages with a budget of 24 frames, so the clock evicts all the time (until
  * the writers made 6,000 updates and each reader 2,000 reads, a second at least): writers
  * rewrite whole pages under exclusive fixes, each page carrying its update count, a payload derived from it and a
- * checksum; readers check pages under shared fixes and optimistically; two flushers flush; a sampler measures the
- * frames' residency with {@code mincore}. Every read must see a whole page (its checksum and its payload agree with
+ * checksum; readers check pages under shared fixes and optimistically; two flushers flush, each again after every
+ * 40 or 70 updates; a sampler measures the frames' residency with {@code mincore} once per eviction batch. Every read must see a whole page (its checksum and its payload agree with
  * its count: nothing torn), no reader may see a page's count go back (an update lost by an eviction would reload an
  * older page), and when the threads stop, each page's count equals the updates made to it (nothing lost). After
  * {@code close()} and a reopen every page still holds. The kernel's residency never passes the budget plus one
@@ -165,11 +165,12 @@ class BufferPoolStressTest {
                 }
             }, "optimistic-reader"));
             for (int f = 0; f < 2; f++) { // two, so that flushes also meet on the same page
-                final int pause = 10 + 7 * f;
+                final long every = 40 + 30L * f; // updates between two flushes of this flusher
                 threads.add(new Thread(() -> {
                     while (!stop.get()) {
                         pool.flush();
-                        sleep(pause);
+                        final long next = total(updates) + every;
+                        Await.until(Duration.ofMillis(200), () -> { }, () -> stop.get() || total(updates) >= next);
                     }
                 }, "flusher-" + f));
             }
@@ -180,7 +181,9 @@ class BufferPoolStressTest {
                     if (resident > limit) {
                         problems.add("mincore: " + resident + " bytes resident, above budget + batch " + limit);
                     }
-                    sleep(2);
+                    final long next = pool.stats().evictions() + pool.evictionBatch(); // once per eviction batch
+                    Await.until(Duration.ofMillis(50), () -> { },
+                            () -> stop.get() || pool.stats().evictions() >= next);
                 }
             }, "residency"));
             final List<Throwable> failures = startAll(threads);
@@ -339,14 +342,6 @@ class BufferPoolStressTest {
         for (final Thread t : threads) {
             t.join(30_000);
             assertTrue(!t.isAlive(), t.getName() + " did not stop");
-        }
-    }
-
-    private static void sleep(final long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (final InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -21,6 +21,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * address space, its generations, its cycles and its counters. The {@link BackgroundScavenger} thread calls
  * {@link #step} in turn with other heaps; a step releases at most one block (a huge page) with no lock held.
  *
+ * <p><b>Lock.</b> This object's monitor ({@link #step}, {@link #budget}, {@link #close}) comes first in the heap's
+ * lock order, written down in {@code PageCaches}: under it a step takes the heap lock, the close gate and the OS
+ * layer's monitor, and runs the generation hook (which may free empty spans); it is never taken while any of them is
+ * held. {@code PageHeap.stop()} takes it with none held.
+ *
  * <p><b>Goals.</b> Two, as in Go: retained memory (allocated plus free resident pages) at most live pages plus
  * 10% ({@code retainExtraPercent}), and, when the user set a soft memory target, Ready bytes at most 95% of it
  * ({@code reduceExtraPercent}). The scavenger works while either is unmet by at least a page. Go bases the first
